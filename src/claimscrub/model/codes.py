@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 _HCPCS_RE = re.compile(r"^[A-Z][0-9]{4}$|^[0-9]{4}[A-Z0-9]$")
-_ICD10_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
+_ICD10_RE = re.compile(r"^[A-Z][0-9A-Z]{2}(\.?[0-9A-Z]{1,4})?$")
 
 # layout name -> segment lengths of the 10-digit hyphenated form
 _TEN_DIGIT_LAYOUTS = {"4-4-2": (4, 4, 2), "5-3-2": (5, 3, 2), "5-4-1": (5, 4, 1)}
