@@ -1,1 +1,4 @@
-"""Dated, sourced reference data (HCPCS, NDC crosswalk, ASP, MUE, OPPS, POS, CARC/RARC, ICD-10-CM)."""
+"""Dated, sourced reference data.
+
+HCPCS, NDC crosswalk, ASP, MUE, OPPS, POS, CARC/RARC ids and ICD-10-CM.
+"""

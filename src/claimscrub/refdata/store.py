@@ -65,12 +65,17 @@ def scan_root(root: Path, *, bundled: bool) -> list[ReleaseRef]:
     found: list[ReleaseRef] = []
     if not root.is_dir():
         return found
-    for ds_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        for rel_dir in sorted(p for p in ds_dir.iterdir() if p.is_dir()):
+    # Names starting with "." are write_release's work folders (possibly left by a crash).
+    for ds_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for rel_dir in sorted(
+            p for p in ds_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ):
             prov = rel_dir / PROVENANCE_FILE
             if (rel_dir / DATA_FILE).is_file() and prov.is_file():
                 found.append(
-                    ReleaseRef(ds_dir.name, rel_dir.name, rel_dir, json.loads(prov.read_text()), bundled)
+                    ReleaseRef(
+                        ds_dir.name, rel_dir.name, rel_dir, json.loads(prov.read_text()), bundled
+                    )
                 )
     return found
 
@@ -85,6 +90,8 @@ def write_release(root: Path, df: pl.DataFrame, provenance: dict[str, Any]) -> P
     target = root / dataset / release
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{release}.", dir=target.parent))
+    # mkdtemp makes a private (0700) folder; a release must be readable like any package file
+    tmp.chmod(0o755)
     try:
         df.write_parquet(tmp / DATA_FILE, compression="zstd", compression_level=19, statistics=True)
         meta = dict(provenance, rows=df.height)

@@ -1,0 +1,56 @@
+"""What the two quarterly ASP files share: the effective window printed in their banner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from claimscrub.refdata.official.base import ImportFailed, month_number, quarter_bounds, quarter_of
+
+_WINDOW = re.compile(
+    r"effective\s+([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})\s+(?:through|thru|to|-|–)\s+"
+    r"([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})",
+    re.IGNORECASE,
+)
+_NAMED_QUARTER = re.compile(
+    r"(January|April|July|October|Jan|Apr|Jul|Oct)[ _-]?((?:19|20)\d{2})", re.IGNORECASE
+)
+
+
+def _date(month: str, day: str, year: str) -> dt.date | None:
+    number = month_number(month)
+    if number is None:
+        return None
+    try:
+        return dt.date(int(year), number, int(day))
+    except ValueError:
+        return None
+
+
+def asp_window(path: Path, banner: str) -> tuple[str, dt.date, dt.date, str]:
+    """(release ``YYYY-Qn``, effective start, effective end, how it was found).
+
+    From the banner ("Effective October 1, 2025 through December 31, 2025"), else from a
+    month and year in the banner or file name ("October 2025" -> that calendar quarter).
+    """
+    m = _WINDOW.search(banner)
+    if m:
+        start, end = _date(*m.group(1, 2, 3)), _date(*m.group(4, 5, 6))
+        if start is None or end is None or end < start:
+            raise ImportFailed(
+                f"the banner's effective dates cannot be read: {m.group(0)!r}", path=path
+            )
+        return quarter_of(start), start, end, f"from the banner ({m.group(0)!r})"
+    for text, where in ((banner, "the banner"), (path.name, "the file name")):
+        m = _NAMED_QUARTER.search(text)
+        if m:
+            number = month_number(m.group(1))
+            assert number is not None
+            release = quarter_of(dt.date(int(m.group(2)), number, 1))
+            start, end = quarter_bounds(release)
+            return release, start, end, f"from {where} ({m.group(0)!r})"
+    raise ImportFailed(
+        "cannot tell the quarter (no 'Effective … through …' line); name it with --release YYYY-Qn",
+        path=path,
+    )
