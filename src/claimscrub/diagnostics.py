@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is: ``error`` will be rejected or denied, ``warning`` is a
     payment or denial risk, ``info`` asks for a fact or notes something."""
 
@@ -19,7 +19,7 @@ class Severity(str, Enum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
-class Applicability(str, Enum):
+class Applicability(StrEnum):
     """Whether a fix may be applied without asking (ruff's fix safety)."""
 
     SAFE = "safe"

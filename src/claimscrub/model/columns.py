@@ -9,12 +9,16 @@ of each column.
 from __future__ import annotations
 
 # --- keys shared by both frames -------------------------------------------------
-CLAIM_KEY = "claim_key"  # Int64, unique per claim within one read (claim ids may repeat across files)
+CLAIM_KEY = (
+    "claim_key"  # Int64, unique per claim within one read (claim ids may repeat across files)
+)
 CLAIM_ID = "claim_id"  # CLM01 / JSON claims[].id / CSV claim_id
 
 # --- location (where a claim or line came from) ----------------------------------
 SRC = "src"  # input file name ("-" for stdin)
-SEG_ORDINAL = "seg_ordinal"  # 1-based ordinal of the segment in the file (CLM for claims, SV1/SV2 for lines)
+SEG_ORDINAL = (
+    "seg_ordinal"  # 1-based ordinal of the segment in the file (CLM for claims, SV1/SV2 for lines)
+)
 X12_LOOP = "x12_loop"  # e.g. "2300", "2400"
 X12_SEG = "x12_seg"  # e.g. "CLM", "SV1"
 ROW = "row"  # 1-based data row in a CSV file (header is row 0)
@@ -58,7 +62,9 @@ FREQUENCY_CODE = "frequency_code"  # CLM05-3
 BILL_TYPE = "bill_type"  # 837I: CLM05-1 + CLM05-3, e.g. "131"
 TOTAL_CHARGE = "total_charge"  # CLM02
 DIAGNOSES = "diagnoses"  # list[str], principal first, ICD-10-CM without dot as submitted
-DIAGNOSIS_QUALIFIERS = "diagnosis_qualifiers"  # list[str] parallel to DIAGNOSES (ABK, ABF, BK, BF ...)
+DIAGNOSIS_QUALIFIERS = (
+    "diagnosis_qualifiers"  # list[str] parallel to DIAGNOSES (ABK, ABF, BK, BF ...)
+)
 ICD9_DIAGNOSES = "icd9_diagnoses"  # bool: an ICD-9 qualifier (BK/BF/BJ/BN...) was used
 PRIOR_AUTHORIZATION = "prior_authorization"  # REF*G1
 ADMISSION_DATE = "admission_date"

@@ -219,7 +219,9 @@ LINE_FIELDS: tuple[Field, ...] = (
     Field(c.REVENUE_CODE, pl.String(), "", "SV201", "lines[].revenue_code"),
     Field(c.NDC, pl.String(), "2410 LIN03", "2410 LIN03", "lines[].ndc", "ndc"),
     Field(c.NDC_QUALIFIER, pl.String(), "2410 LIN02", "2410 LIN02"),
-    Field(c.NDC_QTY, pl.Float64(), "2410 CTP04", "2410 CTP04", "lines[].ndc_quantity", "ndc_quantity"),
+    Field(
+        c.NDC_QTY, pl.Float64(), "2410 CTP04", "2410 CTP04", "lines[].ndc_quantity", "ndc_quantity"
+    ),
     Field(c.NDC_UNIT, pl.String(), "2410 CTP05-1", "2410 CTP05-1", "lines[].ndc_unit", "ndc_unit"),
     Field(c.NDC_PRICE, pl.Float64(), "2410 CTP03", "2410 CTP03"),
     Field(c.PRESCRIPTION_NUMBER, pl.String(), "2410 REF*XZ", "2410 REF*XZ"),

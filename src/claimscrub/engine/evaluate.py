@@ -1,0 +1,183 @@
+"""Run rules over canonical frames and collect every finding in one frame.
+
+Each rule returns a lazy :class:`~claimscrub.rules.finding.Finding`; the engine keeps
+the violated rows, formats messages and fixes in columns, concatenates all rules and
+collects once. A rule that raises — while building its plan or while it is collected —
+becomes one ``ENG001`` finding naming the rule; it never hides the other rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from claimscrub.model import columns as c
+from claimscrub.rules.context import RuleContext
+
+if TYPE_CHECKING:
+    from claimscrub.refdata.catalog import RefData
+    from claimscrub.rules.finding import Finding
+    from claimscrub.rules.registry import Rule
+
+FINDINGS_SCHEMA = pl.Schema(
+    {
+        c.CLAIM_KEY: pl.Int64(),
+        c.LINE_NO: pl.Int64(),
+        "rule": pl.String(),
+        "severity": pl.String(),
+        "message": pl.String(),
+        "fix": pl.String(),  # JSON object of corrected field values, or null
+        "fix_title": pl.String(),
+    }
+)
+_PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+
+
+@dataclass
+class Evaluation:
+    """The findings of one run, plus the rules that could not run and why."""
+
+    findings: pl.DataFrame
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (rule code, reason)
+    broken: list[tuple[str, str]] = field(default_factory=list)  # (rule code, error)
+
+
+def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A column as message text: whole floats without '.0', lists joined, null as '?'."""
+    if dtype.is_float():
+        as_int = expr.round(0).cast(pl.Int64, strict=False).cast(pl.String)
+        shown = pl.when(expr == expr.round(0)).then(as_int).otherwise(expr.round(4).cast(pl.String))
+    elif isinstance(dtype, pl.List):
+        shown = expr.cast(pl.List(pl.String)).list.join(", ")
+    else:
+        shown = expr.cast(pl.String)
+    return shown.fill_null("?")
+
+
+def format_template(template: str, schema: pl.Schema) -> pl.Expr:
+    """Turn ``"{units} unit(s) of {hcpcs}"`` into one vectorised string expression."""
+    names = _PLACEHOLDER.findall(template)
+    if not names:
+        return pl.lit(template)
+    missing = [n for n in names if n not in schema]
+    if missing:
+        raise KeyError(f"message template names unknown column(s): {', '.join(missing)}")
+    fmt = _PLACEHOLDER.sub("{}", template.replace("{{", "\x00").replace("}}", "\x01"))
+    fmt = fmt.replace("\x00", "{{").replace("\x01", "}}")
+    return pl.format(fmt, *[_text(pl.col(n), schema[n]) for n in names])
+
+
+def _fix_json(fix: Mapping[str, pl.Expr]) -> pl.Expr:
+    if not fix:
+        return pl.lit(None, dtype=pl.String)
+    return pl.struct([expr.alias(name) for name, expr in fix.items()]).struct.json_encode()
+
+
+def _plan(rule: Rule, finding: Finding) -> pl.LazyFrame:
+    rows = finding.rows.filter(finding.violated)
+    schema = rows.collect_schema()
+    line_no = pl.col(c.LINE_NO) if rule.scope == "line" and c.LINE_NO in schema else pl.lit(None)
+    title = format_template(finding.fix_title, schema) if finding.fix_title else pl.lit(None)
+    return rows.select(
+        pl.col(c.CLAIM_KEY).cast(pl.Int64),
+        line_no.cast(pl.Int64).alias(c.LINE_NO),
+        pl.lit(rule.code).alias("rule"),
+        pl.lit(rule.severity.value).alias("severity"),
+        format_template(finding.message, schema).alias("message"),
+        _fix_json(finding.fix).alias("fix"),
+        title.cast(pl.String).alias("fix_title"),
+    )
+
+
+def _has_data(lines: pl.DataFrame, column: str) -> bool:
+    return column in lines.columns and lines[column].null_count() < lines.height
+
+
+def evaluate(
+    rules: Sequence[Rule],
+    lines: pl.DataFrame,
+    claims: pl.DataFrame,
+    refdata: RefData,
+    history: pl.DataFrame | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    policy: Mapping[str, Any] | None = None,
+) -> Evaluation:
+    """Run ``rules`` and return their findings, sorted by claim, line and rule.
+
+    ``lines`` must already carry the claim-level columns (see :func:`lines_with_claims`).
+    Rules whose ``inputs`` hold no data in this batch are skipped (and listed).
+    """
+    options = options or {}
+    skipped: list[tuple[str, str]] = []
+    broken: list[tuple[str, str]] = []
+    plans: list[tuple[Rule, pl.LazyFrame]] = []
+    lazy_lines, lazy_claims = lines.lazy(), claims.lazy()
+    lazy_history = history.lazy() if history is not None else None
+    for rule in rules:
+        absent = [col for col in rule.inputs if not _has_data(lines, col)]
+        if absent and lines.height:
+            skipped.append((rule.code, f"no data in {', '.join(absent)}"))
+            continue
+        ctx = RuleContext(
+            lines=lazy_lines,
+            claims=lazy_claims,
+            refdata=refdata,
+            history=lazy_history,
+            options={**rule.options, **options.get(rule.code, {})},
+            policy=policy or {},
+        )
+        try:
+            plans.append((rule, _plan(rule, rule.func(ctx))))
+        except Exception as exc:  # noqa: BLE001 - one broken rule never hides the others
+            broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
+    frames = _collect(plans, broken)
+    findings = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), *frames], how="vertical_relaxed")
+    if broken:
+        findings = pl.concat([findings, _broken_frame(broken)], how="vertical_relaxed")
+    findings = findings.sort([c.CLAIM_KEY, c.LINE_NO, "rule"], nulls_last=False)
+    return Evaluation(findings=findings, skipped=skipped, broken=broken)
+
+
+def _collect(
+    plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]]
+) -> list[pl.DataFrame]:
+    """Collect every plan together; on failure, one by one to find the broken rule."""
+    if not plans:
+        return []
+    try:
+        return pl.collect_all([lf for _, lf in plans])
+    except Exception:  # noqa: BLE001 - isolate the culprit below
+        frames = []
+        for rule, lf in plans:
+            try:
+                frames.append(lf.collect())
+            except Exception as exc:  # noqa: BLE001
+                broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
+        return frames
+
+
+def _broken_frame(broken: list[tuple[str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            c.CLAIM_KEY: [None] * len(broken),
+            c.LINE_NO: [None] * len(broken),
+            "rule": ["ENG001"] * len(broken),
+            "severity": ["error"] * len(broken),
+            "message": [f"rule {code} failed and was not applied: {err}" for code, err in broken],
+            "fix": [None] * len(broken),
+            "fix_title": [None] * len(broken),
+        },
+        schema=FINDINGS_SCHEMA,
+    )
+
+
+def lines_with_claims(lines: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
+    """Lines with their claim's claim-level columns joined (location columns excluded)."""
+    keep = [
+        col for col in claims.columns if col not in lines.columns and col not in c.LOCATION_COLUMNS
+    ]
+    return lines.join(claims.select([c.CLAIM_KEY, *keep]), on=c.CLAIM_KEY, how="left")
