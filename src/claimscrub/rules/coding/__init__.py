@@ -1,0 +1,1 @@
+"""COD: HCPCS code validity and code-to-product match."""

@@ -1,0 +1,82 @@
+"""The engine: findings from several rules, a broken rule isolated, numbers printed plainly."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from claimscrub.diagnostics import Severity
+from claimscrub.engine.evaluate import evaluate, format_template
+from claimscrub.model.schema import CLAIMS_SCHEMA, LINES_SCHEMA, conform
+from claimscrub.refdata.catalog import default_refdata
+from claimscrub.rules.finding import Finding
+from claimscrub.rules.registry import Rule, load_builtin_rules
+
+
+def _frames() -> tuple[pl.DataFrame, pl.DataFrame]:
+    lines = conform(
+        pl.DataFrame(
+            {
+                "claim_key": [0, 0, 1],
+                "claim_id": ["A", "A", "B"],
+                "line_no": [1, 2, 1],
+                "hcpcs": ["J7505", "J7507", "J7513"],
+                "units": [1.0, 0.5, 2.0],
+                "dos_from": [dt.date(2026, 1, 2), dt.date(2026, 1, 2), dt.date(2026, 2, 1)],
+            }
+        ),
+        LINES_SCHEMA,
+    )
+    claims = conform(pl.DataFrame({"claim_key": [0, 1], "claim_id": ["A", "B"]}), CLAIMS_SCHEMA)
+    return lines, claims
+
+
+def _broken(ctx):  # noqa: ANN001, ANN202 - a deliberately broken rule
+    raise RuntimeError("boom")
+
+
+def _lazy_broken(ctx):  # noqa: ANN001, ANN202 - fails only when collected
+    return Finding(
+        rows=ctx.lines.with_columns(bad=pl.col("hcpcs").cast(pl.Int64, strict=True)),
+        violated=pl.col("bad") > 0,
+        message="never",
+    )
+
+
+def test_broken_rules_are_reported_and_do_not_hide_others() -> None:
+    lines, claims = _frames()
+    rules = [
+        load_builtin_rules()["COD001"],
+        Rule(code="COD900", name="broken-at-plan", severity=Severity.ERROR, func=_broken),
+        Rule(code="COD901", name="broken-at-collect", severity=Severity.ERROR, func=_lazy_broken),
+    ]
+    result = evaluate(rules, lines, claims, default_refdata())
+    assert [code for code, _ in result.broken] == ["COD900", "COD901"]
+    cod = result.findings.filter(pl.col("rule") == "COD001")
+    assert cod.select("claim_key", "line_no").rows() == [(0, 1), (1, 1)]
+    eng = result.findings.filter(pl.col("rule") == "ENG001")["message"].to_list()
+    assert any("COD900" in m and "boom" in m for m in eng)
+
+
+def test_rules_without_input_data_are_skipped_not_silently_dropped() -> None:
+    lines, claims = _frames()
+    rules = [load_builtin_rules()["COD001"]]
+    result = evaluate(
+        rules,
+        lines.with_columns(pl.lit(None, pl.Date).alias("dos_from")),
+        claims,
+        default_refdata(),
+    )
+    assert result.skipped == [("COD001", "no data in dos_from")]
+    assert result.findings.height == 0
+
+
+def test_message_numbers_print_without_trailing_zeros() -> None:
+    frame = pl.DataFrame({"units": [30.0, 0.5, None], "hcpcs": ["J7507", "J7507", "J7507"]})
+    out = frame.select(format_template("{units} units of {hcpcs}", frame.schema))
+    assert out.to_series().to_list() == [
+        "30 units of J7507",
+        "0.5 units of J7507",
+        "? units of J7507",
+    ]

@@ -1,0 +1,1 @@
+"""Shared helpers for rule tests: run a case file's claims through the real JSON reader."""
