@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from claimscrub.engine.evaluate import evaluate, lines_with_claims
+from claimscrub.engine.evaluate import evaluate
+from claimscrub.engine.prepare import prepare_lines
+from claimscrub.payers.packs import load_packs
 from claimscrub.readers.json_claims import read_json_claims
 from claimscrub.refdata.catalog import default_refdata
 from claimscrub.rules.registry import load_builtin_rules
@@ -72,13 +74,19 @@ def run_case(spec: dict[str, Any], case: dict[str, Any]) -> list[dict[str, Any]]
     document = {"claims": [build_claim(spec, case)], "history": _jsonable(case.get("history", []))}
     batch, history = read_json_claims(json.dumps(document).encode(), "case.json")
     assert batch.rejected.height == 0, batch.rejected.to_dicts()
+    packs = load_packs()
+    claims, lines = prepare_lines(batch.lines, batch.claims, packs, case.get("pack"))
+    past = None
+    if history.lines.height:
+        past = prepare_lines(history.lines, history.claims, packs, case.get("pack"))[1]
     result = evaluate(
         [rule],
-        lines_with_claims(batch.lines, batch.claims),
-        batch.claims,
+        lines,
+        claims,
         default_refdata(),
-        history=lines_with_claims(history.lines, history.claims) if history.lines.height else None,
+        history=past,
         options={rule.code: case.get("options", {})},
+        packs=packs,
     )
     assert not result.broken, result.broken
     return [

@@ -19,6 +19,7 @@ from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 
 if TYPE_CHECKING:
+    from claimscrub.payers.packs import Pack
     from claimscrub.refdata.catalog import RefData
     from claimscrub.rules.finding import Finding
     from claimscrub.rules.registry import Rule
@@ -104,11 +105,12 @@ def evaluate(
     refdata: RefData,
     history: pl.DataFrame | None = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
-    policy: Mapping[str, Any] | None = None,
+    packs: Mapping[str, Pack] | None = None,
 ) -> Evaluation:
     """Run ``rules`` and return their findings, sorted by claim, line and rule.
 
-    ``lines`` must already carry the claim-level columns (see :func:`lines_with_claims`).
+    ``lines`` must already carry the claim-level columns and pack settings (see
+    :func:`claimscrub.engine.prepare.prepare_lines`).
     Rules whose ``inputs`` hold no data in this batch are skipped (and listed).
     """
     options = options or {}
@@ -128,7 +130,7 @@ def evaluate(
             refdata=refdata,
             history=lazy_history,
             options={**rule.options, **options.get(rule.code, {})},
-            policy=policy or {},
+            packs=packs or {},
         )
         try:
             plans.append((rule, _plan(rule, rule.func(ctx))))
@@ -173,11 +175,3 @@ def _broken_frame(broken: list[tuple[str, str]]) -> pl.DataFrame:
         },
         schema=FINDINGS_SCHEMA,
     )
-
-
-def lines_with_claims(lines: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
-    """Lines with their claim's claim-level columns joined (location columns excluded)."""
-    keep = [
-        col for col in claims.columns if col not in lines.columns and col not in c.LOCATION_COLUMNS
-    ]
-    return lines.join(claims.select([c.CLAIM_KEY, *keep]), on=c.CLAIM_KEY, how="left")

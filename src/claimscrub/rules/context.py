@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 if TYPE_CHECKING:
+    from claimscrub.payers.packs import Pack
     from claimscrub.refdata.catalog import RefData
 
 
@@ -20,7 +21,10 @@ class RuleContext:
     claim (payer, patient, diagnoses, place of service ...), so most rules need no join.
     ``history`` holds earlier claims' lines in the same shape (empty when none were
     given). ``options`` are this rule's options after defaults → pack → config.
-    ``policy`` is the payer policy pack's settings for the rule's payer.
+    Each line also names its payer policy ``pack`` and carries that pack's scalar
+    settings in force on its date as ``pack_<setting>`` columns; ``packs`` gives the
+    list settings (prior authorisation, quantity limits ...) through
+    :func:`claimscrub.payers.packs.list_table`.
     """
 
     lines: pl.LazyFrame
@@ -28,4 +32,4 @@ class RuleContext:
     refdata: RefData
     history: pl.LazyFrame | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
-    policy: Mapping[str, Any] = field(default_factory=dict)
+    packs: Mapping[str, Pack] = field(default_factory=dict)

@@ -1,0 +1,231 @@
+"""Payer policy packs: data files (YAML) that say what each payer requires.
+
+A pack extends another (``base`` at the root) and overrides only what differs, in the
+spirit of sqlglot dialects. Scalar settings may change over time through ``periods``
+(e.g. the Medicare DME MAC 30-day supply limit until 2024-12-31, 90 days from
+2025-01-01). Packs are validated against ``pack.schema.json``; a bad pack is an error
+naming its file and the offending key. Users add or override packs by putting YAML
+files in a folder named by ``$CLAIMSCRUB_PACKS_DIR`` (or ``--policy FILE``), without code.
+
+For the engine a set of packs becomes frames: one row per pack and period of scalar
+settings (joined onto lines by pack name and date of service), and one table per list
+setting (prior authorisation, quantity limits, step therapy, preferred products) with a
+``pack`` column, so rules stay vectorised when a batch mixes payers.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from claimscrub.model import columns as c
+
+PACKS_DIR = Path(__file__).parent / "packs"
+SCHEMA_FILE = Path(__file__).parent / "pack.schema.json"
+LIST_SETTINGS = ("prior_authorization", "quantity_limits", "step_therapy", "preferred_products")
+PACK = "pack"  # the column naming each claim's pack
+SETTING_PREFIX = "pack_"  # scalar settings joined onto lines are named pack_<setting>
+
+
+class _TextDateLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text until the schema has checked them."""
+
+
+_TextDateLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class PackError(ValueError):
+    """A pack that cannot be used: its file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Pack:
+    """One resolved pack: its own file merged over the pack it extends."""
+
+    name: str
+    title: str
+    path: Path
+    priority: int
+    default_for: tuple[Mapping[str, Any], ...]
+    settings: Mapping[str, Any]
+    periods: tuple[Mapping[str, Any], ...]
+    rules: Mapping[str, Any]
+    sources: tuple[str, ...]
+
+    def settings_on(self, day: dt.date) -> dict[str, Any]:
+        """The pack's settings in force on ``day`` (periods applied in order)."""
+        out = dict(self.settings)
+        for period in self.periods:
+            start, end = period.get("from"), period.get("to")
+            if (start is None or start <= day) and (end is None or day <= end):
+                out.update(period["settings"])
+        return out
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_FILE.read_text())  # type: ignore[no-any-return]
+
+
+def _read(path: Path) -> dict[str, Any]:
+    import jsonschema
+
+    try:
+        doc = yaml.load(path.read_text(), Loader=_TextDateLoader)  # noqa: S506 - a SafeLoader
+    except (OSError, yaml.YAMLError) as exc:
+        raise PackError(f"{path}: cannot read pack: {exc}") from None
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(doc), key=str)
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise PackError(f"{path}: {where}: {first.message}")
+    for period in doc.get("periods") or []:
+        for key in ("from", "to"):
+            if period.get(key) is not None:
+                period[key] = dt.date.fromisoformat(period[key])
+    return doc  # type: ignore[no-any-return]
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(dict(base))
+    out.update(copy.deepcopy(dict(over)))
+    return out
+
+
+def pack_dirs(extra: Iterable[Path] = ()) -> list[Path]:
+    """Folders searched for packs, later ones overriding earlier ones by pack name."""
+    dirs = [PACKS_DIR]
+    env = os.environ.get("CLAIMSCRUB_PACKS_DIR")
+    if env:
+        dirs.extend(Path(p) for p in env.split(os.pathsep) if p)
+    dirs.extend(extra)
+    return dirs
+
+
+def load_packs(extra: Iterable[Path] = ()) -> dict[str, Pack]:
+    """Every pack, validated and with ``extends`` resolved.
+
+    ``extra`` may hold folders or single YAML files.
+    """
+    raw: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for place in pack_dirs(extra):
+        files = sorted(place.glob("*.yaml")) if place.is_dir() else [place]
+        if not place.exists():
+            raise PackError(f"{place}: no such pack file or folder")
+        for path in files:
+            doc = _read(path)
+            raw[doc["name"]] = (path, doc)
+    resolved: dict[str, Pack] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> Pack:
+        if name in resolved:
+            return resolved[name]
+        if name not in raw:
+            raise PackError(f"pack {chain[-1]!r} extends unknown pack {name!r}")
+        if name in chain:
+            raise PackError(f"packs extend each other in a loop: {' -> '.join((*chain, name))}")
+        path, doc = raw[name]
+        parent = resolve(doc["extends"], (*chain, name)) if doc.get("extends") else None
+        pack = Pack(
+            name=name,
+            title=doc.get("title", name),
+            path=path,
+            priority=int(doc.get("priority", 0)),
+            default_for=tuple(doc.get("default_for") or ()),
+            settings=_merge(parent.settings if parent else {}, doc.get("settings") or {}),
+            periods=(*(parent.periods if parent else ()), *(doc.get("periods") or ())),
+            rules=_merge(parent.rules if parent else {}, doc.get("rules") or {}),
+            sources=(*(parent.sources if parent else ()), *(doc.get("sources") or ())),
+        )
+        resolved[name] = pack
+        return pack
+
+    for name in raw:
+        resolve(name, ())
+    return resolved
+
+
+def pack_for_claims(
+    claims: pl.LazyFrame, packs: Mapping[str, Pack], forced: str | None = None
+) -> pl.Expr:
+    """An expression naming each claim's pack.
+
+    Order: ``forced`` (``--payer``) when given; else the claim's own ``payer_policy``;
+    else the first ``default_for`` match by priority (payer type, claim type, place of
+    service); else ``base``.
+    """
+    if forced is not None:
+        return pl.lit(forced)
+    choice: Any = pl.lit("base")
+    ordered = sorted(packs.values(), key=lambda p: p.priority)  # lowest first, so highest wins last
+    for pack in ordered:
+        for match in pack.default_for:
+            cond = pl.lit(True)
+            if "payer_type" in match:
+                cond &= pl.col(c.PAYER_TYPE) == match["payer_type"]
+            if "claim_type" in match:
+                cond &= pl.col(c.CLAIM_TYPE) == match["claim_type"]
+            if "place_of_service" in match:
+                cond &= pl.col(c.PLACE_OF_SERVICE).is_in(match["place_of_service"])
+            choice = pl.when(cond.fill_null(False)).then(pl.lit(pack.name)).otherwise(choice)
+    return pl.coalesce(pl.col(c.PAYER_POLICY), choice)
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, list | dict)
+
+
+def settings_frame(packs: Mapping[str, Pack]) -> pl.DataFrame:
+    """One row per pack and period: ``pack``, ``_from``, ``_to`` and ``pack_<setting>`` columns."""
+    rows = []
+    for pack in packs.values():
+        cuts = sorted(
+            {p["from"] for p in pack.periods if p.get("from")}
+            | {p["to"] + dt.timedelta(days=1) for p in pack.periods if p.get("to")}
+        )
+        starts = [dt.date.min, *cuts]
+        for i, start in enumerate(starts):
+            end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else dt.date.max
+            settings = pack.settings_on(start)
+            row = {PACK: pack.name, "_from": start, "_to": end}
+            row.update({SETTING_PREFIX + k: v for k, v in settings.items() if _scalar(v)})
+            rows.append(row)
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def list_table(packs: Mapping[str, Pack], setting: str) -> pl.DataFrame:
+    """A list setting of every pack as one frame with a ``pack`` column."""
+    if setting not in LIST_SETTINGS:
+        raise KeyError(f"{setting} is not a list setting")
+    rows = [
+        {PACK: pack.name, **entry}
+        for pack in packs.values()
+        for entry in pack.settings.get(setting) or []
+    ]
+    if not rows:
+        return pl.DataFrame(schema={PACK: pl.String, "hcpcs": pl.String})
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def with_pack_settings(lines: pl.LazyFrame, packs: Mapping[str, Pack]) -> pl.LazyFrame:
+    """Join each line's pack settings in force on its date of service (``pack_*`` columns)."""
+    table = settings_frame(packs).lazy()
+    joined = lines.join(table, on=PACK, how="left")
+    in_period = (pl.col(c.DOS_FROM) >= pl.col("_from")) & (pl.col(c.DOS_FROM) <= pl.col("_to"))
+    # A line without a date takes the pack's newest period.
+    newest = pl.col("_to") == pl.col("_to").max().over([c.CLAIM_KEY, c.LINE_NO])
+    keep = pl.when(pl.col(c.DOS_FROM).is_null()).then(newest).otherwise(in_period)
+    return joined.filter(keep.fill_null(True)).drop("_from", "_to")
