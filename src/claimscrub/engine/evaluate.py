@@ -33,6 +33,8 @@ FINDINGS_SCHEMA = pl.Schema(
         "message": pl.String(),
         "fix": pl.String(),  # JSON object of corrected field values, or null
         "fix_title": pl.String(),
+        "carc": pl.String(),
+        "rarc": pl.List(pl.String()),
     }
 )
 _PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
@@ -73,9 +75,12 @@ def format_template(template: str, schema: pl.Schema) -> pl.Expr:
 
 
 def _fix_json(fix: Mapping[str, pl.Expr]) -> pl.Expr:
+    """The fix as a JSON object; null when any corrected value is not determinable."""
     if not fix:
         return pl.lit(None, dtype=pl.String)
-    return pl.struct([expr.alias(name) for name, expr in fix.items()]).struct.json_encode()
+    complete = pl.all_horizontal([expr.is_not_null() for expr in fix.values()])
+    encoded = pl.struct([expr.alias(name) for name, expr in fix.items()]).struct.json_encode()
+    return pl.when(complete).then(encoded).otherwise(None)
 
 
 def _plan(rule: Rule, finding: Finding) -> pl.LazyFrame:
@@ -90,7 +95,18 @@ def _plan(rule: Rule, finding: Finding) -> pl.LazyFrame:
         pl.lit(rule.severity.value).alias("severity"),
         format_template(finding.message, schema).alias("message"),
         _fix_json(finding.fix).alias("fix"),
-        title.cast(pl.String).alias("fix_title"),
+        pl.when(_fix_json(finding.fix).is_not_null())
+        .then(title)
+        .cast(pl.String)
+        .alias("fix_title"),
+        (finding.carc if finding.carc is not None else pl.lit(rule.carc, dtype=pl.String)).alias(
+            "carc"
+        ),
+        (
+            finding.rarc
+            if finding.rarc is not None
+            else pl.lit(list(rule.rarc), dtype=pl.List(pl.String))
+        ).alias("rarc"),
     )
 
 
@@ -172,6 +188,8 @@ def _broken_frame(broken: list[tuple[str, str]]) -> pl.DataFrame:
             "message": [f"rule {code} failed and was not applied: {err}" for code, err in broken],
             "fix": [None] * len(broken),
             "fix_title": [None] * len(broken),
+            "carc": [None] * len(broken),
+            "rarc": [[] for _ in broken],
         },
         schema=FINDINGS_SCHEMA,
     )

@@ -14,8 +14,10 @@ class Finding:
     ``rows`` are canonical lines (or claims) with whatever extra columns the rule
     joined or computed; they must keep ``claim_key`` and, for line rules, ``line_no``.
     ``message`` is a template whose ``{column}`` placeholders name columns of ``rows``;
-    numbers are printed without trailing zeros. ``fix`` maps a canonical field to an
-    expression giving its corrected value (omitted when not determinable).
+    numbers are printed without trailing zeros. ``fix`` maps a public claim field name
+    (as in the Claims JSON format: ``units``, ``hcpcs``, ``ndc``, ``modifiers`` ...) to an
+    expression giving its corrected value; a null value means "not determinable" and
+    the fix is omitted for that row.
     """
 
     rows: pl.LazyFrame
@@ -23,3 +25,7 @@ class Finding:
     message: str
     fix: dict[str, pl.Expr] = field(default_factory=dict)
     fix_title: str | None = None
+    # Per-row payer answer when it depends on the row (e.g. CO-11 for commercial, CO-50
+    # for Medicare); otherwise the rule's declared ``carc`` / ``rarc`` apply.
+    carc: pl.Expr | None = None
+    rarc: pl.Expr | None = None  # a List(String) expression

@@ -1,0 +1,113 @@
+"""Curated domain facts that no CMS table holds, each with its source (see the YAML files).
+
+Rules read these as small frames: which diagnoses support which HCPCS code, which
+transplanted organs the Medicare benefit covers, which Part B drugs come in single-dose
+containers. HCPCS descriptors, units and dates never come from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+IMMUNOSUPPRESSANTS = Path(__file__).parent / "immunosuppressants.yaml"
+
+
+class CuratedDataError(ValueError):
+    """A curated file that is inconsistent (unknown set or source)."""
+
+
+@cache
+def facts() -> dict[str, Any]:
+    """The immunosuppressant facts file, with source keys resolved to their citations."""
+    doc: dict[str, Any] = yaml.safe_load(IMMUNOSUPPRESSANTS.read_text())
+    sources = doc["sources"]
+
+    def cite(key: str, where: str) -> str:
+        if key not in sources:
+            raise CuratedDataError(f"{IMMUNOSUPPRESSANTS.name}: {where}: unknown source {key!r}")
+        return str(sources[key])
+
+    for section in (
+        "covered_organs",
+        "not_covered_organs",
+        "code_diagnoses",
+        "single_dose_containers",
+    ):
+        for i, entry in enumerate(doc[section]):
+            entry["source"] = cite(entry["source"], f"{section}[{i}]")
+    for name, dx_set in doc["diagnosis_sets"].items():
+        dx_set["source"] = cite(dx_set["source"], f"diagnosis_sets.{name}")
+    for i, entry in enumerate(doc["code_diagnoses"]):
+        for set_name in entry["sets"]:
+            if set_name not in doc["diagnosis_sets"]:
+                raise CuratedDataError(f"code_diagnoses[{i}]: unknown diagnosis set {set_name!r}")
+    return doc
+
+
+def _undot(code: str) -> str:
+    return code.replace(".", "").upper()
+
+
+def diagnosis_sets() -> pl.DataFrame:
+    """One row per diagnosis-set entry: ``set``, ``dx`` (no dot), ``is_prefix``, ``organ``, ``kind``."""
+    rows = [
+        {
+            "set": name,
+            "dx": _undot(entry.get("code") or entry["prefix"]),
+            "is_prefix": "prefix" in entry,
+            "organ": entry["organ"],
+            "kind": entry["kind"],
+            "source": dx_set["source"],
+        }
+        for name, dx_set in facts()["diagnosis_sets"].items()
+        for entry in dx_set["entries"]
+    ]
+    return pl.DataFrame(rows)
+
+
+def code_diagnosis_sets() -> pl.DataFrame:
+    """One row per (HCPCS code, supporting diagnosis set)."""
+    rows = [
+        {"hcpcs": code, "set": set_name, "use": entry["use"], "source": entry["source"]}
+        for entry in facts()["code_diagnoses"]
+        for code in entry["hcpcs"]
+        for set_name in entry["sets"]
+    ]
+    return pl.DataFrame(rows)
+
+
+def covered_organs() -> pl.DataFrame:
+    """Organs the Medicare immunosuppressive benefit covers, with the first covered transplant date."""
+    rows = [
+        {
+            "organ": e["organ"],
+            "covered": True,
+            "transplanted_from": e.get("transplanted_from"),
+            "condition": e.get("condition"),
+            "source": e["source"],
+        }
+        for e in facts()["covered_organs"]
+    ] + [
+        {
+            "organ": e["organ"],
+            "covered": False,
+            "transplanted_from": None,
+            "condition": None,
+            "source": e["source"],
+        }
+        for e in facts()["not_covered_organs"]
+    ]
+    return pl.DataFrame(rows, schema_overrides={"transplanted_from": pl.Date}).with_columns(
+        pl.col("transplanted_from").fill_null(dt.date.min)
+    )
+
+
+def single_dose_containers() -> pl.DataFrame:
+    """Part B drug codes supplied in single-dose containers (JW/JZ), with ``verified`` flags."""
+    return pl.DataFrame(facts()["single_dose_containers"])
