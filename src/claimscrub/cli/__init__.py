@@ -24,6 +24,8 @@ _COMMANDS = {
     "ndc": "ndc",
     "refdata": "refdata",
     "convert": "convert",
+    "rules": "rules",
+    "rule": "rule",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

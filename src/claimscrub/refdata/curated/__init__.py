@@ -16,6 +16,7 @@ import polars as pl
 import yaml
 
 IMMUNOSUPPRESSANTS = Path(__file__).parent / "immunosuppressants.yaml"
+DENIAL_CODES = Path(__file__).parent / "denial_codes.yaml"
 
 
 class CuratedDataError(ValueError):
@@ -111,3 +112,21 @@ def covered_organs() -> pl.DataFrame:
 def single_dose_containers() -> pl.DataFrame:
     """Part B drug codes supplied in single-dose containers (JW/JZ), with ``verified`` flags."""
     return pl.DataFrame(facts()["single_dose_containers"])
+
+
+@cache
+def denial_code_meanings() -> dict[str, dict[str, str]]:
+    """Our own wording of the group, CARC and RARC codes claimscrub predicts (no X12 text)."""
+    doc = yaml.safe_load(DENIAL_CODES.read_text())
+    return {
+        section: {str(k): str(v) for k, v in doc[section].items()}
+        for section in ("groups", "carc", "rarc")
+    }
+
+
+def describe_carc(carc: str) -> str:
+    """'CO-16' -> 'contractual obligation ...: the claim or line lacks information ...'."""
+    meanings = denial_code_meanings()
+    group, _, reason = carc.partition("-")
+    group_text = meanings["groups"].get(group, group)
+    return f"{group_text}; {meanings['carc'].get(reason, 'reason ' + reason)}"

@@ -1,0 +1,150 @@
+"""One call from claims to a report: select rules, prepare lines, evaluate, apply overrides.
+
+``scrub()`` is what the CLI, the HTTP API and the Spark runner call. The plan (rule
+selection, packs, reference data) is resolved once; the rules are evaluated together
+and collected once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from claimscrub.diagnostics import Severity
+from claimscrub.engine.evaluate import evaluate
+from claimscrub.engine.prepare import prepare_lines
+from claimscrub.engine.report import Report
+from claimscrub.model import columns as c
+from claimscrub.payers.packs import PACK, Pack, load_packs
+from claimscrub.readers.base import ClaimBatch
+from claimscrub.refdata.catalog import RefData, default_refdata
+from claimscrub.rules.registry import Rule, load_builtin_rules, select
+
+
+@dataclass
+class ScrubOptions:
+    """What to check and how: the settings a run resolves from defaults, pack, config, flags."""
+
+    select: Sequence[str] = ("ALL",)
+    ignore: Sequence[str] = ()
+    extend_select: Sequence[str] = ()
+    pack: str | None = None  # force one payer policy pack for every claim (--payer)
+    extra_packs: Sequence[Path] = ()  # user pack files or folders (--policy)
+    severity: Mapping[str, str] = field(default_factory=dict)  # rule code -> severity
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    as_of: dt.date | None = None  # what-if: treat every line as dated this day
+
+
+@dataclass
+class Plan:
+    """A resolved run: rules, packs and reference data, reusable across batches."""
+
+    rules: list[Rule]
+    packs: dict[str, Pack]
+    refdata: RefData
+    options: ScrubOptions
+
+    @property
+    def rules_hash(self) -> str:
+        """A short fingerprint of the selected rules and their documentation."""
+        digest = hashlib.sha256()
+        for r in self.rules:
+            digest.update(f"{r.code}|{r.name}|{r.severity}|{r.since}|{r.doc}".encode())
+        return digest.hexdigest()[:16]
+
+
+def make_plan(options: ScrubOptions | None = None, refdata: RefData | None = None) -> Plan:
+    """Resolve selection, packs and reference data once (raises on bad selectors or packs)."""
+    options = options or ScrubOptions()
+    rules = select(
+        load_builtin_rules().values(), options.select, options.ignore, options.extend_select
+    )
+    packs = load_packs(options.extra_packs)
+    return Plan(rules=rules, packs=packs, refdata=refdata or default_refdata(), options=options)
+
+
+def _with_as_of(batch: ClaimBatch, day: dt.date | None) -> ClaimBatch:
+    if day is None:
+        return batch
+    return ClaimBatch(
+        claims=batch.claims.with_columns(pl.lit(day).alias(c.SERVICE_DATE)),
+        lines=batch.lines.with_columns(pl.lit(day).alias(c.DOS_FROM)),
+        rejected=batch.rejected,
+        warnings=batch.warnings,
+    )
+
+
+def _overridden_severity(findings: pl.DataFrame, claims: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+    """Apply per-pack ignores and severities, then the run's own severity overrides."""
+    if findings.is_empty():
+        return findings
+    by_pack = [
+        (name, code, sev)
+        for name, pack in plan.packs.items()
+        for code, sev in pack.rules.get("severity", {}).items()
+    ]
+    ignored = [
+        (name, code) for name, pack in plan.packs.items() for code in pack.rules.get("ignore", [])
+    ]
+    out = findings.join(claims.select(c.CLAIM_KEY, PACK), on=c.CLAIM_KEY, how="left")
+    if ignored:
+        drop = pl.DataFrame(ignored, schema=[PACK, "rule"], orient="row").with_columns(
+            _ignored=pl.lit(True)
+        )
+        out = (
+            out.join(drop, on=[PACK, "rule"], how="left")
+            .filter(pl.col("_ignored").is_null())
+            .drop("_ignored")
+        )
+    if by_pack:
+        sev = pl.DataFrame(by_pack, schema=[PACK, "rule", "_sev"], orient="row")
+        out = out.join(sev, on=[PACK, "rule"], how="left").with_columns(
+            pl.coalesce("_sev", "severity").alias("severity")
+        )
+        out = out.drop("_sev")
+    if plan.options.severity:
+        mapping = {code: Severity(level).value for code, level in plan.options.severity.items()}
+        out = out.with_columns(
+            pl.col("rule")
+            .replace_strict(mapping, default=pl.col("severity"), return_dtype=pl.String)
+            .alias("severity")
+        )
+    return out.drop(PACK)
+
+
+def scrub(batch: ClaimBatch, plan: Plan | None = None, history: ClaimBatch | None = None) -> Report:
+    """Check every line of ``batch`` and return the report (findings, statuses, provenance)."""
+    plan = plan or make_plan()
+    batch = _with_as_of(batch, plan.options.as_of)
+    claims, lines = prepare_lines(batch.lines, batch.claims, plan.packs, plan.options.pack)
+    past = None
+    if history is not None and history.lines.height:
+        past = prepare_lines(history.lines, history.claims, plan.packs, plan.options.pack)[1]
+    result = evaluate(
+        plan.rules,
+        lines,
+        claims,
+        plan.refdata,
+        history=past,
+        options=plan.options.rule_options,
+        packs=plan.packs,
+    )
+    findings = _overridden_severity(result.findings, claims, plan)
+    return Report(
+        claims=claims,
+        lines=lines,
+        findings=findings,
+        rejected=batch.rejected,
+        warnings=batch.warnings,
+        rules=plan.rules,
+        refdata=plan.refdata,
+        rules_hash=plan.rules_hash,
+        skipped=result.skipped,
+        broken=result.broken,
+    )

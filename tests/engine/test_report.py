@@ -1,0 +1,79 @@
+"""scrub() end to end on real reference data: the result JSON honours the public format."""
+
+from __future__ import annotations
+
+import json
+
+import claimscrub
+from claimscrub.engine.scrub import ScrubOptions, make_plan, scrub
+from claimscrub.readers.json_claims import read_json_claims
+
+DOC = {
+    "claims": [
+        {
+            "id": "C1",
+            "type": "professional",
+            "payer": {"type": "medicare"},
+            "service_date": "2026-01-05",
+            "place_of_service": "12",
+            "diagnoses": ["Z94.0"],
+            "lines": [
+                {"number": 1, "hcpcs": "J7505", "units": 1},
+                {"number": 2, "hcpcs": "J7507", "units": 30},
+            ],
+        },
+        {
+            "id": "C2",
+            "type": "professional",
+            "payer": {"type": "commercial"},
+            "service_date": "2025-06-05",
+            "diagnoses": ["Z94.0"],
+            "lines": [{"number": 1, "hcpcs": "J7507", "units": 30}],
+        },
+    ]
+}
+
+
+def _report(options: ScrubOptions | None = None) -> dict:
+    batch, _ = read_json_claims(json.dumps(DOC).encode(), "batch.json")
+    return scrub(batch, make_plan(options or ScrubOptions(select=["COD001"]))).to_dict()
+
+
+def test_result_json_has_the_public_shape() -> None:
+    result = _report()
+    assert set(result) >= {"claimscrub", "summary", "claims", "rejected"}
+    assert result["claimscrub"]["refdata"]["hcpcs"]
+    assert result["summary"] == {
+        "claims": 2,
+        "lines": 3,
+        "clean": 1,
+        "error": 1,
+        "warning": 0,
+        "rejected_input": 0,
+    }
+    first = result["claims"][0]
+    assert (first["id"], first["status"]) == ("C1", "error")
+    finding = first["findings"][0]
+    for key in ("rule", "name", "severity", "line", "message", "carc", "rarc", "source"):
+        assert key in finding
+    assert finding["rule"] == "COD001" and finding["line"] == 1
+    assert (finding["carc"], finding["rarc"]) == ("CO-181", ["M20"])
+    assert finding["location"]["json_path"] == "claims[0].lines[0]"
+    assert result["claims"][1] == {
+        "id": "C2",
+        "status": "clean",
+        "source": "batch.json",
+        "findings": [],
+    }
+
+
+def test_severity_override_changes_status() -> None:
+    result = _report(ScrubOptions(select=["COD001"], severity={"COD001": "warning"}))
+    assert result["claims"][0]["status"] == "warning"
+    assert result["summary"]["warning"] == 1
+
+
+def test_public_api_is_lazy_and_complete() -> None:
+    assert claimscrub.__all__ == sorted(claimscrub.__all__)
+    for name in claimscrub.__all__:
+        assert getattr(claimscrub, name) is not None
