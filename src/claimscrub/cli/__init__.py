@@ -20,6 +20,7 @@ from claimscrub import __version__
 
 # command name -> module under claimscrub.cli defining ``command``
 _COMMANDS = {
+    "check": "check",
     "code": "code",
     "ndc": "ndc",
     "refdata": "refdata",
