@@ -22,11 +22,27 @@ def test_official_pricing_csv_reproduces_the_shared_table(official):
         dt.date(2025, 10, 1),
         dt.date(2025, 12, 31),
     )
-    assert "34 CPT/CDT rows dropped" in parsed.notes[0]
+    # the fixture is the CMS file without its 34 CPT rows (see tests/fixtures/official/README.md)
+    assert "978 Level II rows; 0 CPT/CDT rows dropped" in parsed.notes[0]
     assert_same_frame(parsed.raw, read_shared("asp_pricing_2025_q4.csv"))
     # the line break inside A9606's note, and the non-breaking space in J9325's dosage
     notes = dict(parsed.raw.select("hcpcs_code", "notes").iter_rows())
     assert notes["A9606"] == "microCurie 100% AWP = $202.82; microCurie 100% WAC = $169.02"
+
+
+def test_cpt_rows_in_the_pricing_file_are_dropped(official, tmp_path):
+    # CMS's own file lists CPT vaccine rows right under the header; one synthetic
+    # CPT-shaped row (no AMA text) put back there must be counted and left out
+    original = official(PRICING).read_bytes()
+    header_end = original.index(b"\r\n", original.index(b"HCPCS Code,")) + 2
+    cpt_row = b"99999,synthetic CPT-shaped row,1 ML,1.000,20.000,,,,,,\r\n"
+    path = tmp_path / "with_cpt" / PRICING
+    path.parent.mkdir()
+    path.write_bytes(original[:header_end] + cpt_row + original[header_end:])
+    parsed = parse_file(path)
+    assert "978 Level II rows; 1 CPT/CDT rows dropped" in parsed.notes[0]
+    assert "99999" not in parsed.raw["hcpcs_code"].to_list()
+    assert_same_frame(parsed.raw, read_shared("asp_pricing_2025_q4.csv"))
 
 
 def test_imported_pricing_release_equals_the_bundled_parquet(official, tmp_path):
