@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
 
 import polars as pl
+import yaml
 
 from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK, Pack, PackError, pack_for_claims, with_pack_settings
+
+
+_FILING_INDICATORS = Path(__file__).resolve().parent.parent / "payers" / "filing_indicators.yaml"
+
+
+@cache
+def _filing_indicator_types() -> dict[str, str]:
+    return {str(k): str(v) for k, v in yaml.safe_load(_FILING_INDICATORS.read_text()).items()}
+
+
+def with_payer_type(claims: pl.DataFrame) -> pl.DataFrame:
+    """Fill a missing payer type from the X12 claim filing indicator (SBR09)."""
+    derived = pl.col(c.CLAIM_FILING_INDICATOR).replace_strict(
+        _filing_indicator_types(), default=None, return_dtype=pl.String
+    )
+    return claims.with_columns(pl.coalesce(pl.col(c.PAYER_TYPE), derived).alias(c.PAYER_TYPE))
 
 
 def lines_with_claims(lines: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame:
@@ -28,6 +47,7 @@ def prepare_lines(
 
     Raises PackError when a claim names a pack that does not exist.
     """
+    claims = with_payer_type(claims)
     claims = claims.with_columns(pack_for_claims(claims.lazy(), packs, forced_pack).alias(PACK))
     unknown = sorted(set(claims[PACK].drop_nulls().unique().to_list()) - set(packs))
     if unknown:
