@@ -110,6 +110,51 @@ def _plan(rule: Rule, finding: Finding) -> pl.LazyFrame:
     )
 
 
+class _BatchRefData:
+    """Reference data for one batch: lookups on the batch's lines are computed once.
+
+    Many rules join the same facts onto the same lines (the HCPCS record in force, the
+    crosswalk row of the NDC). The first such lookup runs eagerly on just the key columns,
+    and its new columns are attached to the lines without copying the existing ones; later
+    rules asking the same question get the same frame. Lookups on other frames, and
+    lookups that can match several table rows per line, go to the real catalog.
+    """
+
+    def __init__(self, refdata: RefData, lines: pl.DataFrame, lazy_lines: pl.LazyFrame) -> None:
+        self._refdata = refdata
+        self._lines = lines
+        self._lazy_lines = lazy_lines
+        self._memo: dict[tuple[Any, ...], pl.LazyFrame] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._refdata, name)
+
+    def lookup(
+        self,
+        frame: Any,
+        dataset: str,
+        on: Mapping[str, str],
+        as_of: str | None = None,
+        columns: Sequence[str] | Mapping[str, str] | None = None,
+    ) -> Any:
+        if frame is not self._lazy_lines:
+            return self._refdata.lookup(frame, dataset, on, as_of=as_of, columns=columns)
+        cols_key = tuple(columns.items()) if isinstance(columns, Mapping) else tuple(columns or ())
+        key = (dataset, tuple(on.items()), as_of, cols_key)
+        if key not in self._memo:
+            keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
+            answers = self._refdata.lookup(
+                self._lines.select(keys), dataset, on, as_of=as_of, columns=columns
+            )
+            if answers.height == self._lines.height:
+                self._memo[key] = self._lines.hstack(answers.drop(keys)).lazy()
+            else:  # a key matched several table rows: keep the plain join semantics
+                self._memo[key] = self._refdata.lookup(
+                    frame, dataset, on, as_of=as_of, columns=columns
+                )
+        return self._memo[key]
+
+
 def _has_data(lines: pl.DataFrame, column: str) -> bool:
     return column in lines.columns and lines[column].null_count() < lines.height
 
@@ -135,6 +180,7 @@ def evaluate(
     plans: list[tuple[Rule, pl.LazyFrame]] = []
     lazy_lines, lazy_claims = lines.lazy(), claims.lazy()
     lazy_history = history.lazy() if history is not None else None
+    batch_refdata = _BatchRefData(refdata, lines, lazy_lines)
     for rule in rules:
         absent = [col for col in rule.inputs if not _has_data(lines, col)]
         if absent and lines.height:
@@ -143,7 +189,7 @@ def evaluate(
         ctx = RuleContext(
             lines=lazy_lines,
             claims=lazy_claims,
-            refdata=refdata,
+            refdata=batch_refdata,  # type: ignore[arg-type]
             history=lazy_history,
             options={**rule.options, **options.get(rule.code, {})},
             packs=packs or {},

@@ -66,7 +66,9 @@ def make_plan(options: ScrubOptions | None = None, refdata: RefData | None = Non
         load_builtin_rules().values(), options.select, options.ignore, options.extend_select
     )
     packs = load_packs(options.extra_packs)
-    return Plan(rules=rules, packs=packs, refdata=refdata or default_refdata(), options=options)
+    refdata = refdata or default_refdata()
+    refdata.preload(sorted({d for r in rules for d in r.requires}))
+    return Plan(rules=rules, packs=packs, refdata=refdata, options=options)
 
 
 def _with_as_of(batch: ClaimBatch, day: dt.date | None) -> ClaimBatch:

@@ -222,10 +222,24 @@ def list_table(packs: Mapping[str, Pack], setting: str) -> pl.DataFrame:
 
 def with_pack_settings(lines: pl.LazyFrame, packs: Mapping[str, Pack]) -> pl.LazyFrame:
     """Join each line's pack settings in force on its date of service (``pack_*`` columns)."""
-    table = settings_frame(packs).lazy()
-    joined = lines.join(table, on=PACK, how="left")
-    in_period = (pl.col(c.DOS_FROM) >= pl.col("_from")) & (pl.col(c.DOS_FROM) <= pl.col("_to"))
+    table = settings_frame(packs)
+    # Periods of a pack are contiguous and do not overlap, so each (pack, date) matches one
+    # period; resolve the few distinct pairs, then hash-join them back onto the lines.
     # A line without a date takes the pack's newest period.
-    newest = pl.col("_to") == pl.col("_to").max().over([c.CLAIM_KEY, c.LINE_NO])
-    keep = pl.when(pl.col(c.DOS_FROM).is_null()).then(newest).otherwise(in_period)
-    return joined.filter(keep.fill_null(True)).drop("_from", "_to")
+    day = pl.col(c.DOS_FROM).fill_null(dt.date.max)
+    pairs = (
+        lines.select(PACK, day.alias("_day"))
+        .unique()
+        .join(table.lazy(), on=PACK, how="left")
+        .filter(
+            ((pl.col("_day") >= pl.col("_from")) & (pl.col("_day") <= pl.col("_to"))).fill_null(
+                True
+            )
+        )
+        .drop("_from", "_to")
+    )
+    return (
+        lines.with_columns(day.alias("_day"))
+        .join(pairs, on=[PACK, "_day"], how="left", maintain_order="left", nulls_equal=True)
+        .drop("_day")
+    )

@@ -246,6 +246,7 @@ class RefData:
         self._roots = list(roots) if roots is not None else None
         self._releases: dict[str, list[Release]] | None = None
         self._tables: dict[tuple[str, str], pl.DataFrame] = {}
+        self._stacked_cache: dict[str, pl.DataFrame] = {}
 
     # --- releases -------------------------------------------------------------------
     def _load_releases(self) -> dict[str, list[Release]]:
@@ -351,13 +352,43 @@ class RefData:
             self._tables[key] = pl.read_parquet(item.ref.data_path)
         return self._tables[key]
 
+    def preload(self, datasets: Sequence[str]) -> None:
+        """Read every release of ``datasets`` into memory once (engine and server start-up)."""
+        for dataset in datasets:
+            for item in self._require(dataset):
+                self.table(dataset, item.release)
+
     def _stacked(
         self, dataset: str, columns: Sequence[str], release_col: str, where: pl.Expr | None = None
     ) -> pl.LazyFrame:
         """All releases of ``dataset`` (selected columns) stacked, tagged with their id."""
+        stacked = self._stacked_cache.get(dataset)
+        if stacked is None and all(
+            (dataset, r.release) in self._tables for r in self._require(dataset)
+        ):
+            # Preloaded: stack the in-memory releases once; later calls only select and filter.
+            stacked = pl.concat(
+                [
+                    self._tables[(dataset, r.release)].with_columns(
+                        pl.lit(r.release).alias("_release_id"),
+                        pl.lit(rank, pl.Int32).alias("_rank"),
+                    )
+                    for rank, r in enumerate(self._require(dataset))
+                ],
+                how="diagonal_relaxed",
+            )
+            self._stacked_cache[dataset] = stacked
+        if stacked is not None:
+            lazy = stacked.lazy()
+            if where is not None:
+                lazy = lazy.filter(where)
+            return lazy.select(*columns, pl.col("_release_id").alias(release_col), "_rank")
         frames = []
         for rank, item in enumerate(self._require(dataset)):
-            scan = pl.scan_parquet(item.ref.data_path)
+            # Tables a long-running caller loaded (``preload``) are read from memory; the
+            # CLI's one-off lookups scan only the rows they need from Parquet.
+            cached = self._tables.get((dataset, item.release))
+            scan = cached.lazy() if cached is not None else pl.scan_parquet(item.ref.data_path)
             if where is not None:
                 scan = scan.filter(where)
             frames.append(
@@ -404,10 +435,17 @@ class RefData:
         if not on:
             raise ValueError("lookup needs at least one join key in `on`")
         lazy = frame.lazy()
+        # Claim lines repeat few (code, date) pairs: resolve each distinct key once, then
+        # join the answers back (a hash join), instead of running the as-of logic per line.
+        keys = list(dict.fromkeys([*on, *([as_of] if as_of is not None else [])]))
+        distinct = lazy.select(keys).unique()
         if dataset == HCPCS:
-            result = self._lookup_hcpcs(lazy, on, as_of, columns)
+            answers = self._lookup_hcpcs(distinct, on, as_of, columns)
         else:
-            result = self._lookup_window(lazy, dataset, on, as_of, columns)
+            answers = self._lookup_window(distinct, dataset, on, as_of, columns)
+        added = [c for c in answers.collect_schema().names() if c not in keys]
+        self._check_collisions(lazy, added)
+        result = lazy.join(answers, on=keys, how="left", maintain_order="left", nulls_equal=True)
         if isinstance(frame, pl.LazyFrame):
             return result  # type: ignore[return-value]
         return result.collect()  # type: ignore[return-value]
@@ -532,6 +570,9 @@ class RefData:
             dict.fromkeys(["hcpcs_code", "action_eff_date", *_HCPCS_VALIDITY_COLUMNS, *record_cols])
         )
         records = self._stacked(HCPCS, needed, "_rel", where)
+        # Only the codes the frame asks about: keeps the per-code work small.
+        asked = frame.select(pl.col(code_col).cast(pl.String).alias("hcpcs_code")).unique()
+        records = records.join(asked, on="hcpcs_code", how="semi")
         validity = (
             records.sort("_rank", descending=True)
             .unique("hcpcs_code", keep="first", maintain_order=True)

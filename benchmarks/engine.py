@@ -1,0 +1,166 @@
+"""Engine throughput and single-claim latency (prints figures; not a test).
+
+    python benchmarks/engine.py                 # 5 M lines, whole catalogue, median of 3
+    python benchmarks/engine.py --lines 1000000 --runs 1
+
+Throughput: synthetic lines with realistic errors (benchmarks/synthetic.py) are generated
+once and written to Parquet; each run is a fresh process that loads them, prepares the
+lines (claim columns, payer packs) and evaluates every rule of the catalogue, and reports
+wall time and peak RSS. Baseline for the ratio: the plain Python loop (~62 k lines/s) and
+the 12-check Polars prototype (~385 k lines/s) measured on this machine class
+(../shared/design/house-style.md).
+
+Latency: one 5-line claim as Claims JSON bytes -> read -> scrub -> result dict, in
+process, after warm-up; median and p95 of 200 calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON_LOOP_BASELINE = 62_000
+POLARS_PROTOTYPE_BASELINE = 385_000
+
+ONE_CLAIM = {
+    "claims": [
+        {
+            "id": "LAT-1",
+            "type": "professional",
+            "payer": {"type": "medicare", "policy": "medicare-dme"},
+            "patient": {
+                "id": "P1",
+                "transplants": [{"organ": "kidney", "date": "2021-03-14", "medicare_paid": False, "part_a_at_transplant": True}],
+            },
+            "service_date": "2025-06-10",
+            "place_of_service": "12",
+            "diagnoses": ["Z94.0", "Z79.621"],
+            "lines": [
+                {"number": 1, "hcpcs": "J7507", "modifiers": ["KX"], "units": 180, "ndc": "00781210301",
+                 "ndc_quantity": 180, "ndc_unit": "UN", "days_supply": 90, "diagnosis_pointers": [1, 2]},
+                {"number": 2, "hcpcs": "J7507", "modifiers": ["KX"], "units": 60, "ndc": "00781210201",
+                 "ndc_quantity": 60, "ndc_unit": "UN", "days_supply": 30, "diagnosis_pointers": [1]},
+                {"number": 3, "hcpcs": "J7503", "units": 90, "ndc": "68992307503", "ndc_quantity": 30,
+                 "ndc_unit": "UN", "days_supply": 30, "diagnosis_pointers": [1]},
+                {"number": 4, "hcpcs": "J7517", "modifiers": ["KX"], "units": 360, "ndc": "00004026001",
+                 "ndc_quantity": 180, "ndc_unit": "UN", "days_supply": 90, "diagnosis_pointers": [1]},
+                {"number": 5, "hcpcs": "Q0511", "modifiers": ["KX"], "units": 1, "diagnosis_pointers": [1]},
+            ],
+        }
+    ]
+}  # fmt: skip
+
+
+def _child(parquet_dir: str) -> None:
+    """One measured run in a fresh process: prints JSON figures."""
+    import polars as pl
+
+    from claimscrub.engine.evaluate import evaluate
+    from claimscrub.engine.prepare import prepare_lines
+    from claimscrub.engine.scrub import make_plan
+
+    claims = pl.read_parquet(Path(parquet_dir) / "claims.parquet")
+    lines = pl.read_parquet(Path(parquet_dir) / "lines.parquet")
+    plan = make_plan()
+    plan.refdata.table("hcpcs")  # reference data load is start-up cost, not per-batch work
+    start = time.perf_counter()
+    claims, prepared = prepare_lines(lines, claims, plan.packs)
+    result = evaluate(plan.rules, prepared, claims, plan.refdata, packs=plan.packs)
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "lines": lines.height,
+                "findings": result.findings.height,
+                "rules": len(plan.rules),
+                "broken": result.broken,
+                "peak_rss_mb": peak_kb / 1024,
+            }
+        )
+    )
+
+
+def latency(calls: int = 200) -> tuple[float, float]:
+    """Median and p95 milliseconds for one 5-line claim, JSON bytes to result dict."""
+    from claimscrub.engine.scrub import make_plan, scrub
+    from claimscrub.readers import read_bytes
+
+    plan = make_plan()
+    data = json.dumps(ONE_CLAIM).encode()
+    for _ in range(20):  # warm-up: imports, reference data, rule planning caches
+        scrub(read_bytes(data, "one.json"), plan).to_dict()
+    times = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        scrub(read_bytes(data, "one.json"), plan).to_dict()
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--lines", type=int, default=5_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child)
+        return
+    sys.path.insert(0, str(HERE))
+    from synthetic import make_batch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        claims, lines = make_batch(args.lines)
+        claims.write_parquet(Path(tmp) / "claims.parquet")
+        lines.write_parquet(Path(tmp) / "lines.parquet")
+        del claims, lines
+        runs = []
+        for _ in range(args.runs):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", tmp],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=os.environ,
+            )
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    secs = statistics.median(r["seconds"] for r in runs)
+    n = runs[0]["lines"]
+    rate = n / secs
+    print(
+        f"cores: {os.cpu_count()}  rules: {runs[0]['rules']}  lines: {n:,}  findings: {runs[0]['findings']:,}"
+    )
+    print(f"whole catalogue: median {secs:.2f} s over {len(runs)} runs -> {rate:,.0f} lines/s")
+    each = ", ".join(f"{r['seconds']:.2f}s" for r in runs)
+    print(f"  runs: {each}")
+    print(f"  peak RSS: {max(r['peak_rss_mb'] for r in runs):,.0f} MB")
+    print(
+        f"  vs plain Python loop ({PYTHON_LOOP_BASELINE:,}/s): {rate / PYTHON_LOOP_BASELINE:.1f}x"
+    )
+    print(
+        f"  vs 12-check Polars prototype ({POLARS_PROTOTYPE_BASELINE:,}/s): {rate / POLARS_PROTOTYPE_BASELINE:.2f}x"
+    )
+    if any(r["broken"] for r in runs):
+        print(f"  BROKEN RULES: {runs[0]['broken']}")
+    p50, p95 = latency()
+    print(
+        f"single 5-line claim (JSON -> findings, in process): median {p50:.1f} ms, p95 {p95:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
