@@ -1,0 +1,432 @@
+"""Exact unit arithmetic shared by the UNT and MUE rules (no rule is registered here).
+
+Every amount is turned into an integer before any division: a decimal ``x`` becomes
+``round(x * 10**6)`` as Int128 (claim quantities have at most three decimals, HCPCS
+unit amounts and crosswalk figures at most four), and a quotient is rounded up with
+integer arithmetic only. Float ceil is never used: 1.5 mg / 0.1 mg is
+15.000000000000002 in floating point, and its ceiling would wrongly be 16.
+
+Conversions (rules.md R-UNIT-1, R-UNIT-4):
+
+- **NDC quantity → units** with the ASP NDC–HCPCS crosswalk in force on the date of
+  service (dataset ``ndc_hcpcs``): billing units per one unit of PKG SIZE — a tablet,
+  capsule, packet, mL or vial, whichever CMS counted — as the exact fraction of the
+  CMS figures it was derived from (``bill_units_per_ndc / (pkg_size * pkg_qty)``, or
+  ``bill_units_per_pkg_item / pkg_size`` where CMS rounded the per-NDC figure up;
+  docs/refdata.md). ``units = ceil(quantity * that fraction)``.
+- **Dose → units** with the HCPCS unit of the code in force on the date of service
+  (``unit_amount`` + ``unit_uom`` read from the CMS long descriptor):
+  ``units = ceil(dose / unit)`` after converting g / mg / mcg (or L / mL) to one base.
+
+The columns these helpers add start with an underscore so they never collide with
+canonical columns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from claimscrub.model import columns as c
+from claimscrub.refdata.curated import single_dose_containers
+
+if TYPE_CHECKING:
+    from claimscrub.rules.context import RuleContext
+
+SCALE = 1_000_000
+# Dimension and factor to the dimension's base (mass: micrograms; volume: mL) of every
+# spelling of an amount unit we accept in `dose`, `discarded` and HCPCS `unit_uom`.
+_MASS = "mass"
+_VOLUME = "volume"
+_UNIT_SPELLINGS: dict[str, tuple[str, int]] = {
+    **dict.fromkeys(("g", "gm", "gram", "grams"), (_MASS, 1_000_000)),
+    **dict.fromkeys(("mg", "milligram", "milligrams"), (_MASS, 1_000)),
+    **dict.fromkeys(("mcg", "ug", "\u00b5g", "\u03bcg", "microgram", "micrograms"), (_MASS, 1)),
+    **dict.fromkeys(
+        ("ml", "cc", "cm3", "milliliter", "milliliters", "millilitre", "millilitres"),
+        (_VOLUME, 1),
+    ),
+    **dict.fromkeys(("l", "liter", "liters", "litre", "litres"), (_VOLUME, 1_000)),
+    **dict.fromkeys(("unit", "units", "u"), ("units", 1)),
+    **dict.fromkeys(("iu", "i.u."), ("iu", 1)),
+}
+JW, JZ = "JW", "JZ"
+# Values of the crosswalk's `units_check` (docs/refdata.md, "ndc_hcpcs: billing units per item").
+CHECK_AGREE_ROUNDED = "agree_rounded"
+CHECK_CONFLICT = "conflict"
+ORAL = "oral"
+# HCPCS forms (from the long descriptor) whose products are measured, not counted.
+LIQUID_FORM_PATTERN = r"solution|suspension"
+
+
+# --- exact arithmetic ------------------------------------------------------------------
+def scaled(expr: pl.Expr) -> pl.Expr:
+    """``round(x * 10**6)`` as Int128: an exact integer for up to six decimals."""
+    return (expr.cast(pl.Float64) * SCALE).round(0).cast(pl.Int128)
+
+
+def ceil_div(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """Integer ceiling of ``numerator / denominator`` (numerator >= 0, denominator > 0)."""
+    return (numerator + denominator - 1) // denominator
+
+
+def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """The quotient as Float64, for messages only (never rounded up from this)."""
+    return numerator.cast(pl.Float64) / denominator.cast(pl.Float64)
+
+
+def positive(expr: pl.Expr) -> pl.Expr:
+    """True for a finite number greater than zero; False for null, NaN, inf, 0, < 0."""
+    return (expr.is_not_null() & expr.is_finite() & (expr > 0)).fill_null(False)
+
+
+def whole(expr: pl.Expr) -> pl.Expr:
+    """True for a finite whole number (null and NaN are not)."""
+    return (expr.is_finite() & (expr == expr.floor())).fill_null(False)
+
+
+def number_text(expr: pl.Expr) -> pl.Expr:
+    """A Float64 as message text: whole numbers without '.0', others to four decimals.
+
+    A value within 10**-6 of a whole number (float noise such as 5.000000000000001)
+    prints as that whole number.
+    """
+    near = expr.round(6)
+    as_int = near.round(0).cast(pl.Int64, strict=False).cast(pl.String)
+    return (
+        pl.when(near == near.round(0))
+        .then(as_int)
+        .otherwise(expr.round(4).cast(pl.String))
+        .fill_null("?")
+    )
+
+
+def quotient_text(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """An exact quotient as text: the integer when it divides, else four decimals."""
+    divides = (numerator % denominator) == 0
+    return (
+        pl.when(divides)
+        .then((numerator // denominator).cast(pl.String))
+        .otherwise(number_text(ratio(numerator, denominator)))
+    )
+
+
+def rounding_text(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """'' when the quotient is whole, else ', rounded up to 47' (its integer ceiling)."""
+    return (
+        pl.when((numerator % denominator) == 0)
+        .then(pl.lit(""))
+        .otherwise(pl.format(", rounded up to {}", ceil_div(numerator, denominator)))
+    )
+
+
+def billed_text() -> pl.Expr:
+    """'60 were billed' / '1 was billed' for the line's units."""
+    units = pl.col(c.UNITS)
+    verb = pl.when(units == 1).then(pl.lit("was")).otherwise(pl.lit("were"))
+    return pl.format("{} {} billed", number_text(units), verb)
+
+
+# --- codes and amounts -------------------------------------------------------------------
+def ndc11(expr: pl.Expr) -> pl.Expr:
+    """The 11-digit NDC of a submitted value, or null when it cannot be known.
+
+    Same reading as :func:`claimscrub.model.codes.parse_ndc`: 11 digits as they are;
+    hyphenated 5-4-2, 4-4-2, 5-3-2 or 5-4-1 padded to 5-4-2. An unhyphenated 10-digit
+    value is ambiguous and gives null (never guessed).
+    """
+    text = expr.str.replace_all(r"\s", "")
+    parts = text.str.extract_groups(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
+    a, b, d = (parts.struct.field(name) for name in ("1", "2", "3"))
+    total = a.str.len_chars() + b.str.len_chars() + d.str.len_chars()
+    padded = pl.concat_str(a.str.zfill(5), b.str.zfill(4), d.str.zfill(2))
+    return (
+        pl.when(text.str.contains(r"^\d{11}$"))
+        .then(text)
+        .when(total.is_in([10, 11]))  # 4-4-2 / 5-3-2 / 5-4-1, or 5-4-2
+        .then(padded)
+        .otherwise(None)
+    )
+
+
+def amount_dimension(unit: pl.Expr) -> pl.Expr:
+    """'mass', 'volume', 'units', 'iu' for a known amount unit, else null."""
+    mapping = {k: v[0] for k, v in _UNIT_SPELLINGS.items()}
+    return unit.str.strip_chars().str.to_lowercase().replace_strict(mapping, default=None)
+
+
+def amount_base(amount: pl.Expr, unit: pl.Expr) -> pl.Expr:
+    """An amount in its dimension's base (mcg, mL ...) times 10**6, as Int128."""
+    mapping = {k: v[1] for k, v in _UNIT_SPELLINGS.items()}
+    factor = (
+        unit.str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(mapping, default=None, return_dtype=pl.Int64)
+    )
+    return scaled(amount) * factor.cast(pl.Int128)
+
+
+def has_modifier(code: str) -> pl.Expr:
+    """True when the line carries the modifier ``code``."""
+    return pl.col(c.MODIFIERS).list.contains(code).fill_null(False)
+
+
+# --- reference data joins ------------------------------------------------------------------
+def with_code_facts(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Add the HCPCS record in force: validity, unit, route and form.
+
+    Adds ``_code_valid`` (valid on the DOS; COD001 reports the others), ``_unit_amount``
+    (text), ``_unit_uom``, ``_route``, ``_form``, ``_unit_dim`` and ``_unit_base`` (the
+    unit in its dimension's base times 10**6, null when the descriptor states no unit).
+    """
+    lines = ctx.refdata.lookup(
+        lines,
+        "hcpcs",
+        on={c.HCPCS: "hcpcs_code"},
+        as_of=c.DOS_FROM,
+        columns={
+            "unit_amount": "_unit_amount",
+            "unit_uom": "_unit_uom",
+            "route": "_route",
+            "form": "_form",
+        },
+    )
+    unit_amount = pl.col("_unit_amount").cast(pl.Float64, strict=False)
+    return lines.with_columns(
+        _code_valid=(pl.col("hcpcs_status") == "valid").fill_null(False),
+        _unit_dim=amount_dimension(pl.col("_unit_uom")),
+        _unit_base=pl.when(positive(unit_amount)).then(
+            amount_base(unit_amount, pl.col("_unit_uom"))
+        ),
+        _unit_label=pl.format("{} {}", pl.col("_unit_amount"), pl.col("_unit_uom")),
+    )
+
+
+def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Add the crosswalk row of the line's NDC under the billed code, in force on the DOS.
+
+    Adds ``_ndc11``; ``_xw_size``, ``_xw_qty``, ``_xw_item_units``, ``_xw_ndc_units``,
+    ``_xw_upi`` (units per item, Float64 for messages), ``_xw_check``; the exact units per
+    item as the fraction ``_upi_num / _upi_den`` (Int128); ``_ndc_on_code`` (the NDC is
+    listed under the billed code) and ``_ndc_other_code`` (listed, but only under other
+    codes: a code-to-product mismatch, which COD003 / COD004 report).
+    """
+    # One lookup on the NDC alone (an NDC may be listed under up to three codes), then
+    # one row per line again: the billed code's row when listed, else a row of nulls.
+    lines = lines.with_row_index("_xw_row").with_columns(_ndc11=ndc11(pl.col(c.NDC)))
+    lines = ctx.refdata.lookup(
+        lines,
+        "ndc_hcpcs",
+        on={"_ndc11": "ndc11"},
+        as_of=c.DOS_FROM,
+        columns={
+            "hcpcs_code": "_xw_code",
+            "pkg_size": "_xw_size",
+            "pkg_qty": "_xw_qty",
+            "bill_units_per_pkg_item": "_xw_item_units",
+            "bill_units_per_ndc": "_xw_ndc_units",
+            "units_per_item": "_xw_upi",
+            "units_check": "_xw_check",
+        },
+    )
+    match = (pl.col("_xw_code") == pl.col(c.HCPCS)).fill_null(False)
+    lines = (
+        lines.with_columns(
+            _ndc_listed=pl.col("_xw_code").is_not_null().any().over("_xw_row"),
+            _xw_match=match,
+        )
+        .sort("_xw_row", "_xw_match", descending=[False, True], maintain_order=True)
+        .unique("_xw_row", keep="first", maintain_order=True)
+        .with_columns(
+            pl.when(pl.col("_xw_match")).then(pl.col(name)).alias(name)
+            for name in (
+                "_xw_size",
+                "_xw_qty",
+                "_xw_item_units",
+                "_xw_ndc_units",
+                "_xw_upi",
+                "_xw_check",
+            )
+        )
+        .drop("_xw_row", "_xw_code")
+    )
+    usable = pl.all_horizontal(
+        positive(pl.col(name))
+        for name in ("_xw_size", "_xw_qty", "_xw_item_units", "_xw_ndc_units")
+    )
+    rounded = pl.col("_xw_check") == CHECK_AGREE_ROUNDED
+    on_code = pl.col("_xw_upi").is_not_null() & usable
+    return lines.with_columns(
+        _ndc_on_code=on_code.fill_null(False),
+        _ndc_other_code=(pl.col("_ndc_listed").fill_null(False) & ~pl.col("_xw_match")),
+        _upi_num=pl.when(on_code).then(
+            pl.when(rounded)
+            .then(scaled(pl.col("_xw_item_units")))
+            .otherwise(scaled(pl.col("_xw_ndc_units")) * SCALE)
+        ),
+        _upi_den=pl.when(on_code).then(
+            pl.when(rounded)
+            .then(scaled(pl.col("_xw_size")))
+            .otherwise(scaled(pl.col("_xw_size")) * scaled(pl.col("_xw_qty")))
+        ),
+    )
+
+
+def jw_group() -> pl.Expr:
+    """True for every line of a claim whose code and DOS also has a JW (discarded) line."""
+    return has_modifier(JW).any().over(c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
+
+
+def with_expected_units(ctx: RuleContext) -> pl.LazyFrame:
+    """Claim lines with everything UNT001-UNT003 need: code facts, crosswalk, both expectations.
+
+    Dose (UNT002): ``_dose_checkable``, ``_dose_expected`` (Int128), the exact units as
+    ``_dose_num / _dose_den``.
+    NDC quantity (UNT001): ``_ndc_reading`` (UN / ML / ME), ``_ndc_checkable``,
+    ``_ndc_expected`` (the quantity read at face value), ``_ndc_expected_containers``
+    (UN read as whole package items, for oral liquids billed by the bottle) and the
+    exact units as ``_ndc_num / _ndc_den``. A line that states a convertible dose is
+    UNT002's, never UNT001's.
+    """
+    lines = with_crosswalk(ctx, with_code_facts(ctx, ctx.lines))
+    billed_ok = positive(pl.col(c.UNITS))
+    common = pl.col("_code_valid") & billed_ok & ~has_modifier(JW)
+
+    # --- from the dose --------------------------------------------------------------------
+    dose_dim = amount_dimension(pl.col(c.DOSE_UNIT))
+    dose_base = amount_base(pl.col(c.DOSE_AMOUNT), pl.col(c.DOSE_UNIT))
+    dose_ok = (
+        common
+        & positive(pl.col(c.DOSE_AMOUNT))
+        & (dose_dim == pl.col("_unit_dim")).fill_null(False)
+        & pl.col("_unit_base").is_not_null()
+        & ~pl.col("_ndc_other_code")
+    )
+    lines = lines.with_columns(_dose_checkable=dose_ok).with_columns(
+        _dose_expected=pl.when(pl.col("_dose_checkable")).then(
+            ceil_div(dose_base, pl.col("_unit_base"))
+        ),
+        _dose_num=pl.when(pl.col("_dose_checkable")).then(dose_base),
+        _dose_den=pl.when(pl.col("_dose_checkable")).then(pl.col("_unit_base")),
+    )
+
+    # --- from the NDC quantity ------------------------------------------------------------
+    unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
+    size_one = pl.col("_xw_size") == 1
+    oral = (pl.col("_route") == ORAL).fill_null(False)
+    # An oral package whose size already counts tablets but whose package quantity is
+    # above one is ambiguous (Prograf 5 mg 00469-0657-73: PKG SIZE 100, PKG QTY 5 for a
+    # 100-capsule bottle gives 1 unit per capsule): such rows are not converted.
+    single_package = pl.col("_xw_qty") == 1
+    reading = (
+        pl.when((unit == "UN") & (size_one | (oral & single_package)))
+        .then(pl.lit("UN"))
+        .when((unit == "ML") & ~size_one)
+        .then(pl.lit("ML"))
+        .when((unit == "ME") & (pl.col("_unit_dim") == _MASS) & pl.col("_unit_base").is_not_null())
+        .then(pl.lit("ME"))
+    )
+    qty = scaled(pl.col(c.NDC_QTY))
+    per_item_num, per_item_den = qty * pl.col("_upi_num"), pl.col("_upi_den") * SCALE
+    mg_num, mg_den = qty * 1_000, pl.col("_unit_base")  # ME: quantity in mg, base mcg
+    lines = lines.with_columns(
+        _ndc_reading=reading,
+        _ndc_checkable=(
+            common
+            & pl.col("_ndc_on_code")
+            & positive(pl.col(c.NDC_QTY))
+            & reading.is_not_null()
+            & ~jw_group()
+            & ~pl.col("_dose_checkable")
+        ).fill_null(False),
+    )
+    me = pl.col("_ndc_reading") == "ME"
+    return lines.with_columns(
+        _ndc_expected=pl.when(pl.col("_ndc_checkable")).then(
+            pl.when(me)
+            .then(ceil_div(mg_num, mg_den))
+            .otherwise(ceil_div(per_item_num, per_item_den))
+        ),
+        _ndc_num=pl.when(pl.col("_ndc_checkable")).then(
+            pl.when(me).then(mg_num).otherwise(per_item_num)
+        ),
+        _ndc_den=pl.when(pl.col("_ndc_checkable")).then(
+            pl.when(me).then(mg_den).otherwise(per_item_den)
+        ),
+        _ndc_expected_containers=pl.when(
+            pl.col("_ndc_checkable") & (pl.col("_ndc_reading") == "UN") & ~size_one
+        ).then(ceil_div(per_item_num * scaled(pl.col("_xw_size")), per_item_den * SCALE)),
+    )
+
+
+def billed_equals(expected: pl.Expr) -> pl.Expr:
+    """True when the billed units equal the integer ``expected`` exactly."""
+    return (scaled(pl.col(c.UNITS)) == expected * SCALE).fill_null(False)
+
+
+# --- single-dose containers (JW / JZ, rules.md R-MOD-4) ------------------------------------
+DOSE_GROUP = (c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
+
+
+def with_container_amounts(ctx: RuleContext, include_unverified: bool) -> pl.LazyFrame:
+    """Lines of single-dose-container codes with their (claim, code, DOS) group's amounts.
+
+    The codes come from the curated ``single_dose_containers`` list (unverified entries
+    only when ``include_unverified``). Amounts are in the base of the code's unit
+    (x 10**6, Int128) and only when their unit is of the same kind as the code's:
+
+    - ``_administered``: the sum of the doses of the group's lines without JW, null
+      unless every such line states one;
+    - ``_discarded``: the discarded amount stated on the group's JW line(s), else on its
+      other lines, else null;
+    - ``_jw_lines`` / ``_other_lines``: how many lines of the group carry JW / do not;
+    - ``_first_line``: the group's lowest line number.
+    """
+    containers = single_dose_containers()
+    if not include_unverified:
+        containers = containers.filter(pl.col("verified"))
+    codes = containers.get_column("hcpcs").to_list()
+    lines = with_code_facts(ctx, ctx.lines.filter(pl.col(c.HCPCS).is_in(codes)))
+    same_kind = pl.col("_unit_base").is_not_null()
+    dose = pl.when(
+        same_kind
+        & positive(pl.col(c.DOSE_AMOUNT))
+        & (amount_dimension(pl.col(c.DOSE_UNIT)) == pl.col("_unit_dim")).fill_null(False)
+    ).then(amount_base(pl.col(c.DOSE_AMOUNT), pl.col(c.DOSE_UNIT)))
+    discarded_amount = pl.col(c.DISCARDED_AMOUNT)
+    discarded = pl.when(
+        same_kind
+        & (discarded_amount.is_finite() & (discarded_amount >= 0)).fill_null(False)
+        & (amount_dimension(pl.col(c.DISCARDED_UNIT)) == pl.col("_unit_dim")).fill_null(False)
+    ).then(amount_base(discarded_amount, pl.col(c.DISCARDED_UNIT)))
+    jw = has_modifier(JW)
+    lines = lines.with_columns(_is_jw=jw, _dose_base=dose, _discarded_base=discarded)
+    is_jw, other = pl.col("_is_jw"), ~pl.col("_is_jw")
+    known_discard = pl.col("_discarded_base").is_not_null()
+    lines = lines.with_columns(
+        _jw_lines=is_jw.sum().over(DOSE_GROUP),
+        _other_lines=other.sum().over(DOSE_GROUP),
+        _first_line=pl.col(c.LINE_NO).min().over(DOSE_GROUP),
+        _missing_doses=(other & pl.col("_dose_base").is_null()).sum().over(DOSE_GROUP),
+        _administered_sum=pl.when(other).then(pl.col("_dose_base")).sum().over(DOSE_GROUP),
+        _jw_discards=(is_jw & known_discard).sum().over(DOSE_GROUP),
+        _jw_discarded=pl.when(is_jw).then(pl.col("_discarded_base")).sum().over(DOSE_GROUP),
+        _other_discards=(other & known_discard).sum().over(DOSE_GROUP),
+        _other_discarded=pl.when(other).then(pl.col("_discarded_base")).sum().over(DOSE_GROUP),
+    )
+    return lines.with_columns(
+        _administered=pl.when((pl.col("_other_lines") > 0) & (pl.col("_missing_doses") == 0)).then(
+            pl.col("_administered_sum")
+        ),
+        _discarded=pl.when(pl.col("_jw_discards") > 0)
+        .then(pl.col("_jw_discarded"))
+        .when(pl.col("_other_discards") > 0)
+        .then(pl.col("_other_discarded")),
+    )
+
+
+def amount_text(base: pl.Expr) -> pl.Expr:
+    """An amount in the code unit's base, as text in the code's unit of measure ('150 mg')."""
+    amount = ratio(base, pl.col("_unit_base")) * pl.col("_unit_amount").cast(pl.Float64)
+    return pl.format("{} {}", number_text(amount), pl.col("_unit_uom"))
