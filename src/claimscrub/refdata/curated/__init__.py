@@ -130,3 +130,134 @@ def describe_carc(carc: str) -> str:
     group, _, reason = carc.partition("-")
     group_text = meanings["groups"].get(group, group)
     return f"{group_text}; {meanings['carc'].get(reason, 'reason ' + reason)}"
+
+
+# --- Modifier facts (rules.md section 5), read by the MOD rules. ------------------------------
+
+
+def _modifier_source(key: str, where: str) -> str:
+    sources = {**facts()["sources"], **facts().get("modifier_sources", {})}
+    if key not in sources:
+        raise CuratedDataError(f"{IMMUNOSUPPRESSANTS.name}: {where}: unknown source {key!r}")
+    return str(sources[key])
+
+
+def modifier_conflicts() -> pl.DataFrame:
+    """Pairs of modifiers that contradict each other on one line: ``first``, ``second``, ``reason``."""
+    rows = [
+        {
+            "first": str(e["first"]).upper(),
+            "second": str(e["second"]).upper(),
+            "reason": e["reason"],
+            "source": _modifier_source(e["source"], f"modifier_conflicts[{i}]"),
+        }
+        for i, e in enumerate(facts()["modifier_conflicts"])
+    ]
+    return pl.DataFrame(
+        rows, schema=dict.fromkeys(("first", "second", "reason", "source"), pl.String)
+    )
+
+
+def drug_line_modifiers_not_applicable() -> pl.DataFrame:
+    """Modifiers that never apply to a drug line: ``modifier``, ``group``, ``reason``."""
+    rows = [
+        {
+            "modifier": str(modifier).upper(),
+            "group": e["group"],
+            "reason": e["reason"],
+            "source": _modifier_source(e["source"], f"drug_line_modifiers_not_applicable[{i}]"),
+        }
+        for i, e in enumerate(facts()["drug_line_modifiers_not_applicable"])
+        for modifier in e["modifiers"]
+    ]
+    return pl.DataFrame(
+        rows, schema=dict.fromkeys(("modifier", "group", "reason", "source"), pl.String)
+    )
+
+
+# --- Medicare immunosuppressive drug benefit facts (rules.md section 3), read by the MCR and
+# RTE rules. They live under the YAML key `medicare_benefit`, with their own sources.
+
+
+@cache
+def medicare_benefit() -> dict[str, Any]:
+    """The ``medicare_benefit`` block, every ``source`` key replaced by its citation.
+
+    Source keys resolve in the block's own ``sources`` first, then in the file's.
+    """
+    import copy
+
+    block: dict[str, Any] = copy.deepcopy(facts()["medicare_benefit"])
+    sources = {**facts()["sources"], **block.pop("sources")}
+
+    def resolve(node: Any, where: str) -> Any:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "source":
+                    if value not in sources:
+                        raise CuratedDataError(
+                            f"{IMMUNOSUPPRESSANTS.name}: {where}: unknown source {value!r}"
+                        )
+                    node[key] = str(sources[value])
+                else:
+                    resolve(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                resolve(item, f"{where}[{i}]")
+        return node
+
+    return resolve(block, "medicare_benefit")  # type: ignore[no-any-return]
+
+
+def type_of_service_code(meaning: str) -> str:
+    """The CMS HCPCS type-of-service code with ``meaning`` (e.g. ``immunosuppressive_drug``)."""
+    for entry in medicare_benefit()["type_of_service"]:
+        if entry["meaning"] == meaning:
+            return str(entry["code"])
+    raise CuratedDataError(f"{IMMUNOSUPPRESSANTS.name}: no type-of-service code for {meaning!r}")
+
+
+def organ_requirements() -> pl.DataFrame:
+    """Organs covered only with an earlier (or same-day) transplant of another organ.
+
+    Columns ``organ``, ``requires_transplant_of``, ``alone_from`` (Date: from then the organ
+    qualifies alone), ``source``.
+    """
+    return pl.DataFrame(
+        medicare_benefit()["organ_requirements"],
+        schema={
+            "organ": pl.String,
+            "requires_transplant_of": pl.String,
+            "alone_from": pl.Date,
+            "source": pl.String,
+        },
+    )
+
+
+def supply_fees() -> pl.DataFrame:
+    """Pharmacy supply fee codes and their pairing facts (R-MCR-7).
+
+    Columns ``hcpcs``, ``role`` (initial / first_in_period / additional_in_period),
+    ``qualifying`` (immunosuppressive / oral_or_immunosuppressive), ``max_units``,
+    ``months_after_transplant``, ``period_days``, ``source``.
+    """
+    return pl.DataFrame(
+        medicare_benefit()["supply_fees"],
+        schema={
+            "hcpcs": pl.String,
+            "role": pl.String,
+            "qualifying": pl.String,
+            "max_units": pl.Int64,
+            "months_after_transplant": pl.Int64,
+            "period_days": pl.Int64,
+            "source": pl.String,
+        },
+    )
+
+
+def supply_fee_code(role: str) -> str:
+    """The supply fee HCPCS code with ``role`` (initial, first_in_period, additional_in_period)."""
+    for entry in medicare_benefit()["supply_fees"]:
+        if entry["role"] == role:
+            return str(entry["hcpcs"])
+    raise CuratedDataError(f"{IMMUNOSUPPRESSANTS.name}: no supply fee with role {role!r}")

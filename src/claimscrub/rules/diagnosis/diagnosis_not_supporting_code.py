@@ -1,0 +1,85 @@
+"""DGN001: no diagnosis on the line supports the drug code."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from claimscrub.diagnostics import Severity
+from claimscrub.model import columns as c
+from claimscrub.rules.context import RuleContext
+from claimscrub.rules.diagnosis._common import has_modifier, is_medicare, line_support
+from claimscrub.rules.finding import Finding
+from claimscrub.rules.registry import rule
+
+
+@rule(
+    code="DGN001",
+    name="diagnosis-not-supporting-code",
+    severity=Severity.ERROR,
+    carc="CO-11",
+    requires=("icd10cm",),
+    inputs=(c.HCPCS, c.DIAGNOSES),
+    source="rules.md R-DX-1 / R-DX-3 (curated diagnosis sets per code); §8 DX_NOT_SUPPORTING",
+)
+def diagnosis_not_supporting_code(ctx: RuleContext) -> Finding:
+    """None of the diagnoses the line points to supports its drug code.
+
+    ## What it checks
+    Lines whose HCPCS code has a curated set of supporting diagnoses (rules.md R-DX-1 for
+    the oral and parenteral maintenance immunosuppressives J7500–J7599, R-DX-3 for
+    J7504, J7511, J0485 and J0480; see `refdata/curated/immunosuppressants.yaml`). The
+    line's diagnoses are the ones its diagnosis pointers name (837P SV107, JSON
+    `diagnosis_pointers`), or every diagnosis of the claim (2300 HI) when it has no
+    pointers. Codes are compared without dots, exactly or by a set's prefix (T86.1-
+    covers T86.10–T86.19). The line fails when none of them is in a supporting set.
+
+    Left to siblings: lines pointing to a diagnosis that is not a billable ICD-10-CM
+    code (DGN002) or an ICD-9 code (DGN004), out-of-range pointers (DGN003), lines
+    whose only transplant diagnoses are non-covered grafts or "awaiting transplant"
+    (DGN005), and lines with GY (the biller expects the denial). Codes without a
+    curated set (e.g. supply fees, drugs outside this family) are not checked: there
+    is nothing to check them against.
+
+    ## Why it matters
+    Payers deny a drug line whose diagnosis does not fit it: commercial plans, Medicaid
+    and Medicare Advantage with CARC 11, Original Medicare as not reasonable and
+    necessary (CARC 50 with RARC N115, decision based on the LCD). Tacrolimus billed
+    with rheumatoid arthritis, or belatacept with a liver transplant, are examples.
+
+    ## Example
+    J7507 (tacrolimus, immediate release, oral, 1 mg) with the single diagnosis M06.9
+    (rheumatoid arthritis, unspecified).
+
+    Use instead: the transplant status or complication that the drug treats, e.g.
+    Z94.0 (kidney transplant status).
+
+    ## Fix
+    None: the right diagnosis comes from the medical record. The message lists what
+    supports the code.
+
+    ## Options
+    None.
+
+    ## Related
+    DGN002 (diagnosis not billable), DGN003 (pointer out of range), DGN004 (ICD-9 code),
+    DGN005 (only non-covered transplant diagnoses).
+
+    ## References
+    - rules.md R-DX-1 (oral and maintenance immunosuppressives), R-DX-3 (infused agents).
+    - Noridian retired DME MAC diagnosis list for immunosuppressive drugs; NCD 260.7.
+    - ICD-10-CM tabular (billable codes), dataset `icd10cm`.
+    """
+    lines = line_support(ctx).filter(~has_modifier("GY"))
+    medicare = is_medicare()
+    icd9_claim = pl.col(c.ICD9_DIAGNOSES).fill_null(False)
+    only_not_covered = pl.col("_has_transplant_set") & (pl.col("_not_covered").list.len() > 0)
+    return Finding(
+        rows=lines,
+        violated=~pl.col("_supported") & pl.col("_all_valid") & ~icd9_claim & ~only_not_covered,
+        message="no diagnosis on the line supports {hcpcs} ({_dx_list}); "
+        "it is supported by {_supported_by}",
+        carc=pl.when(medicare).then(pl.lit("CO-50")).otherwise(pl.lit("CO-11")),
+        rarc=pl.when(medicare)
+        .then(pl.lit(["N115"], dtype=pl.List(pl.String)))
+        .otherwise(pl.lit([], dtype=pl.List(pl.String))),
+    )

@@ -1,0 +1,1 @@
+"""MOD: modifiers on drug lines (rules.md section 5)."""

@@ -1,0 +1,50 @@
+"""Shared pieces of the MOD rules: modifiers one per row, and what a drug line is.
+
+Not a rule module; the MOD rules import it.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from claimscrub.model import columns as c
+
+ROW_ID = "_row"  # a per-line id added by the rules (line numbers may repeat in bad input)
+# BETOS categories of the CMS HCPCS file that are drugs: O1D (chemotherapy), O1E (other
+# drugs, incl. the immunosuppressive supply fees), O1G (immunizations), D1G (drugs
+# administered through DME).
+DRUG_BETOS = ("O1D", "O1E", "O1G", "D1G")
+
+
+def normalised(expr: pl.Expr) -> pl.Expr:
+    """A modifier as the HCPCS file spells it: no padding, upper case."""
+    return expr.str.strip_chars().str.to_uppercase()
+
+
+def modifier_list() -> pl.Expr:
+    """The line's modifiers, normalised, never null."""
+    mods = pl.col(c.MODIFIERS).fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    return mods.list.eval(normalised(pl.element()))
+
+
+def has_modifier(code: str) -> pl.Expr:
+    """True when the line carries ``code`` (any case or padding)."""
+    return modifier_list().list.contains(pl.lit(code))
+
+
+def exploded_modifiers(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per (line, modifier): ``_row``, ``_mpos`` (1-based), ``_submitted``, ``_mod``.
+
+    ``lines`` must carry ``_row``; empty modifiers are dropped.
+    """
+    mods = pl.col(c.MODIFIERS).fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    return (
+        lines.select(
+            ROW_ID,
+            mods.alias("_submitted"),
+            pl.int_ranges(1, mods.list.len() + 1, dtype=pl.Int64).alias("_mpos"),
+        )
+        .explode("_submitted", "_mpos")
+        .filter(pl.col("_submitted").str.strip_chars().str.len_chars() > 0)
+        .with_columns(normalised(pl.col("_submitted")).alias("_mod"))
+    )

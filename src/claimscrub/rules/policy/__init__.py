@@ -1,0 +1,1 @@
+"""PAU: prior authorisation and payer drug policy (rules.md section 7)."""
