@@ -94,6 +94,8 @@ def run_case(spec: dict[str, Any], case: dict[str, Any]) -> list[dict[str, Any]]
             "line": row["line_no"],
             "message": row["message"],
             "fix": json.loads(row["fix"]) if row["fix"] else None,
+            "carc": row["carc"],
+            "rarc": row["rarc"],
         }
         for row in result.findings.filter(result.findings["rule"] == rule.code).to_dicts()
     ]
@@ -112,3 +114,7 @@ def test_case(spec: dict[str, Any], name: str, case: dict[str, Any]) -> None:
         assert want.get("message_contains", "") in got["message"], got["message"]
         if "fix" in want:
             assert got["fix"] == want["fix"], got
+        if "carc" in want:
+            assert got["carc"] == want["carc"], got
+        if "rarc" in want:
+            assert got["rarc"] == want["rarc"], got

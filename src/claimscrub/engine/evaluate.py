@@ -86,7 +86,9 @@ def _fix_json(fix: Mapping[str, pl.Expr]) -> pl.Expr:
 def _plan(rule: Rule, finding: Finding) -> pl.LazyFrame:
     rows = finding.rows.filter(finding.violated)
     schema = rows.collect_schema()
-    line_no = pl.col(c.LINE_NO) if rule.scope == "line" and c.LINE_NO in schema else pl.lit(None)
+    # A finding points at a line whenever the rule's rows keep ``line_no`` (whatever the
+    # rule's scope, which says how far it looks); rules reporting on a whole claim drop it.
+    line_no = pl.col(c.LINE_NO) if c.LINE_NO in schema else pl.lit(None)
     title = format_template(finding.fix_title, schema) if finding.fix_title else pl.lit(None)
     return rows.select(
         pl.col(c.CLAIM_KEY).cast(pl.Int64),
@@ -202,7 +204,10 @@ def evaluate(
     findings = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), *frames], how="vertical_relaxed")
     if broken:
         findings = pl.concat([findings, _broken_frame(broken)], how="vertical_relaxed")
-    findings = findings.sort([c.CLAIM_KEY, c.LINE_NO, "rule"], nulls_last=False)
+    # Stable, so several findings of one rule on one line keep the order the rule gave.
+    findings = findings.sort(
+        [c.CLAIM_KEY, c.LINE_NO, "rule"], nulls_last=False, maintain_order=True
+    )
     return Evaluation(findings=findings, skipped=skipped, broken=broken)
 
 
