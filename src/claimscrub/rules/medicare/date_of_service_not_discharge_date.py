@@ -1,0 +1,126 @@
+"""MCR010: a drug delivered around an inpatient stay is not dated as the discharge rule says."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from claimscrub.diagnostics import Applicability, Severity
+from claimscrub.model import columns as c
+from claimscrub.rules.context import RuleContext
+from claimscrub.rules.finding import Finding
+from claimscrub.rules.medicare import _benefit as b
+from claimscrub.rules.registry import rule
+
+
+@rule(
+    code="MCR010",
+    name="date-of-service-not-discharge-date",
+    severity=Severity.ERROR,
+    carc="CO-5",
+    rarc=("M77",),
+    fix=Applicability.UNSAFE,
+    requires=("hcpcs", "mue"),
+    inputs=(c.HCPCS, c.DOS_FROM, c.DISCHARGE_DATE),
+    source="Policy article A52474 (drugs on/after discharge; pre-discharge delivery); rules.md R-MCR-1, R-MCR-5",
+)
+def date_of_service_not_discharge_date(ctx: RuleContext) -> Finding:
+    """An immunosuppressive drug is dated inside an inpatient stay instead of at discharge.
+
+    ## What it checks
+    Immunosuppressive drug lines under a pack with the Medicare immunosuppressive drug
+    benefit on claims that give a `discharge_date` (and, when known, `admission_date`):
+
+    - a line dated during the stay (from the admission date, or — admission unknown —
+      within 2 days before discharge, up to the day before discharge) is reported: a drug
+      delivered before discharge is billed with the discharge date;
+    - a line dated on the discharge date whose `delivered_on` is more than 2 days before
+      the discharge (and not before the admission) is reported: the pre-discharge delivery
+      window is 2 days.
+
+    ## Why it matters
+    The benefit pays for drugs furnished on or after discharge; drugs used during the
+    stay are part of the Part A payment. Mail order may ship up to 2 days before the
+    expected discharge, and the claim's date of service is then the discharge date (with
+    place of service 12). Lines that break this are denied (CARC 5 + M77 when billed with
+    the inpatient place of service; some contractors answer CARC 16).
+
+    ## Example
+    J7507 dated 2025-03-09; admission 2025-03-01, discharge 2025-03-10.
+
+    Use instead: date of service 2025-03-10 (the discharge date).
+
+    ## Fix
+    Unsafe: the discharge date as the line's `service_date`, when the line is dated (or
+    was delivered) within 2 days before discharge. Earlier deliveries have no fix.
+
+    ## Options
+    None. The 2-day window is a curated fact
+    (`medicare_benefit.pre_discharge_delivery`).
+
+    ## Related
+    MCR009 (place of service; POS 21 is refused); MCR005 (drug dated before the
+    transplant).
+
+    ## References
+    - Policy article A52474 (criterion: furnished on or after discharge; pre-discharge
+      delivery); Noridian JD DME, immunosuppressive drugs.
+    - rules.md R-MCR-1 criterion 5, R-MCR-5; failure class DOS_RULE_VIOLATION.
+    """
+    days = int(b.setting("pre_discharge_delivery")["max_days_before_discharge"])
+    lines = b.benefit_frame(ctx, b.benefit_applies()).filter(
+        pl.col(b.IMMUNO_LINE) & pl.col(c.DISCHARGE_DATE).is_not_null()
+    )
+    dos, discharge, admission = (
+        pl.col(c.DOS_FROM),
+        pl.col(c.DISCHARGE_DATE),
+        pl.col(c.ADMISSION_DATE),
+    )
+    window_start = discharge - pl.duration(days=days)
+    in_stay = (dos < discharge) & pl.when(admission.is_not_null()).then(dos >= admission).otherwise(
+        dos >= window_start
+    )
+    delivered = pl.col(c.DELIVERED_ON)
+    early_delivery = (
+        (dos == discharge)
+        & (delivered < window_start)
+        & (admission.is_null() | (delivered >= admission))
+    )
+    stay = (
+        pl.when(admission.is_not_null())
+        .then(pl.format("the inpatient stay {} to {}", admission, discharge))
+        .otherwise(pl.format("the inpatient stay ending {}", discharge))
+    )
+    why = (
+        pl.when(in_stay & (dos >= window_start))
+        .then(
+            pl.format(
+                "is dated {}, during {}; a drug delivered before discharge is billed with the discharge date",
+                dos,
+                stay,
+            )
+        )
+        .when(in_stay)
+        .then(
+            pl.format(
+                "is dated {}, during {}; deliveries more than {} days before discharge are not billable to the DME MAC",
+                dos,
+                stay,
+                pl.lit(days),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "was delivered on {}, more than {} days before the discharge on {}",
+                delivered,
+                pl.lit(days),
+                discharge,
+            )
+        )
+    )
+    return Finding(
+        rows=lines.with_columns(why.alias("_why")),
+        violated=(in_stay | early_delivery).fill_null(False),
+        message="{hcpcs} {_why}",
+        fix={"service_date": pl.when(in_stay & (dos >= window_start)).then(discharge)},
+        fix_title="Date the line {discharge_date} (the discharge date)",
+    )

@@ -1,0 +1,110 @@
+"""MCR008: a refill is dispensed before the previous supply is close to running out."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from claimscrub.diagnostics import Applicability, Severity
+from claimscrub.model import columns as c
+from claimscrub.rules.context import RuleContext
+from claimscrub.rules.finding import Finding
+from claimscrub.rules.medicare import _benefit as b
+from claimscrub.rules.registry import rule
+
+
+@rule(
+    code="MCR008",
+    name="refill-too-early",
+    scope="patient",
+    severity=Severity.WARNING,
+    carc="CO-50",
+    fix=Applicability.DISPLAY_ONLY,
+    requires=("hcpcs", "mue"),
+    inputs=(c.HCPCS, c.DOS_FROM, c.PATIENT_ID),
+    options={"window_days": b.setting("refill")["earliest_days_before_runout"]},
+    source="Noridian DME refill requirements (deliver no earlier than 10 days before run-out); rules.md R-MCR-5",
+)
+def refill_too_early(ctx: RuleContext) -> Finding:
+    """The same drug was dispensed earlier and its supply lasts well past this date.
+
+    ## What it checks
+    Immunosuppressive drug lines under a pack with the Medicare immunosuppressive drug
+    benefit. For each, the latest earlier dispense of the same HCPCS code to the same
+    patient (`patient.id`) is found among the history claims and the other claims of the
+    batch; when it has a `days_supply`, the earliest refill date is its date of service +
+    its days' supply − `window_days` (10). A line dated before that is reported.
+
+    ## Why it matters
+    DME MAC suppliers may deliver a refill no earlier than 10 days before the current
+    supply runs out (and contact the beneficiary no earlier than 30 days before). An
+    early refill is usually paid and then denied on review as not reasonable and
+    necessary (CARC 50), so it is a warning here.
+
+    ## Example
+    J7507 dispensed 2025-01-10 with a 90-day supply; the next J7507 is dated 2025-03-20.
+
+    Use instead: ship on or after 2025-03-31 (2025-01-10 + 90 − 10 days).
+
+    ## Fix
+    Display only: the earliest date the refill may ship, as `service_date`.
+
+    ## Options
+    - `window_days` (integer, default 10 from the curated facts): how many days before
+      the previous supply runs out a refill may be delivered.
+
+    ## Related
+    MCR016 (days' supply missing: earlier dispenses without it are not compared);
+    MCR007 (days' supply over the limit); DUP rules (the same dispense billed twice,
+    same date).
+
+    ## References
+    - Noridian DME, refill requirements for immunosuppressive drugs; Noridian JD DME,
+      immunosuppressive drugs.
+    - rules.md R-MCR-5; failure class REFILL_TOO_EARLY.
+    """
+    lines = (
+        b.benefit_frame(ctx, b.benefit_applies())
+        .filter(pl.col(b.IMMUNO_LINE) & pl.col(c.PATIENT_ID).is_not_null())
+        .sort(c.DOS_FROM)
+    )
+    earlier = (
+        b.dispenses(ctx, [c.PATIENT_ID, c.HCPCS, c.DOS_FROM, c.DAYS_SUPPLY])
+        .filter(
+            pl.col(c.PATIENT_ID).is_not_null()
+            & pl.col(c.DOS_FROM).is_not_null()
+            & (pl.col(c.DAYS_SUPPLY) > 0)
+        )
+        # One row per patient, code and date (the longest supply dispensed that day), so
+        # the as-of match below is deterministic.
+        .group_by(c.PATIENT_ID, c.HCPCS, pl.col(c.DOS_FROM).alias("_prev_dos"))
+        .agg(pl.col(c.DAYS_SUPPLY).max().cast(pl.Int64).alias("_prev_days"))
+        .sort("_prev_dos")
+    )
+    # The latest dispense of the same code strictly before this line's date (the line
+    # itself and same-day lines are not "earlier").
+    joined = lines.join_asof(
+        earlier,
+        left_on=c.DOS_FROM,
+        right_on="_prev_dos",
+        by=[c.PATIENT_ID, c.HCPCS],
+        strategy="backward",
+        allow_exact_matches=False,
+        check_sortedness=False,
+    )
+    window = int(ctx.options["window_days"])
+    runout = pl.col("_prev_dos") + pl.duration(days=pl.col("_prev_days"))
+    joined = joined.with_columns(
+        runout.alias("_runout"),
+        (runout - pl.duration(days=window)).alias("_earliest"),
+    )
+    return Finding(
+        rows=joined,
+        violated=(pl.col(c.DOS_FROM) < pl.col("_earliest")).fill_null(False),
+        message=(
+            "{hcpcs} is dated {dos_from}, but the {_prev_days}-day supply of {hcpcs} "
+            "dispensed on {_prev_dos} lasts until {_runout}; a refill may ship from "
+            "{_earliest}"
+        ),
+        fix={"service_date": pl.col("_earliest")},
+        fix_title="Ship the refill on or after {_earliest}",
+    )
