@@ -77,3 +77,29 @@ def test_public_api_is_lazy_and_complete() -> None:
     assert claimscrub.__all__ == sorted(claimscrub.__all__)
     for name in claimscrub.__all__:
         assert getattr(claimscrub, name) is not None
+
+
+def test_a_wrong_code_replaces_the_checks_that_assume_the_code() -> None:
+    """rules.md section 11: a line whose code is wrong for the product reports that, not
+    the diagnosis or routing problems of the wrong code."""
+    doc = {
+        "claims": [
+            {
+                "id": "SEED",
+                "type": "professional",
+                "payer": {"type": "medicare", "policy": "medicare-dme"},
+                "service_date": "2025-09-15",
+                "place_of_service": "12",
+                "diagnoses": ["Z94.1"],
+                "lines": [
+                    {"number": 1, "hcpcs": "J7504", "modifiers": ["KX"], "units": 300, "ndc": "00781210401",
+                     "ndc_quantity": 60, "ndc_unit": "UN", "diagnosis_pointers": [1]}
+                ],
+            }
+        ]
+    }  # fmt: skip
+    batch, _ = read_json_claims(json.dumps(doc).encode(), "seed.json")
+    findings = scrub(batch, make_plan()).to_dict()["claims"][0]["findings"]
+    line_rules = [f["rule"] for f in findings if f["line"] == 1]
+    assert line_rules == ["COD004"]
+    assert findings[0]["fix"] == {"hcpcs": "J7507", "units": 300}

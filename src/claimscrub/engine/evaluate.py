@@ -202,6 +202,7 @@ def evaluate(
             broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
     frames = _collect(plans, broken)
     findings = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), *frames], how="vertical_relaxed")
+    findings = _apply_gates(findings, [r.code for r in rules if r.gates_line])
     if broken:
         findings = pl.concat([findings, _broken_frame(broken)], how="vertical_relaxed")
     # Stable, so several findings of one rule on one line keep the order the rule gave.
@@ -209,6 +210,23 @@ def evaluate(
         [c.CLAIM_KEY, c.LINE_NO, "rule"], nulls_last=False, maintain_order=True
     )
     return Evaluation(findings=findings, skipped=skipped, broken=broken)
+
+
+def _apply_gates(findings: pl.DataFrame, gate_codes: list[str]) -> pl.DataFrame:
+    """Drop other rules' findings on lines where a gate rule found the code itself wrong."""
+    if not gate_codes or findings.is_empty():
+        return findings
+    gated = (
+        findings.filter(pl.col("rule").is_in(gate_codes) & pl.col(c.LINE_NO).is_not_null())
+        .select(c.CLAIM_KEY, c.LINE_NO)
+        .unique()
+        .with_columns(pl.lit(True).alias("_gated"))
+    )
+    return (
+        findings.join(gated, on=[c.CLAIM_KEY, c.LINE_NO], how="left", maintain_order="left")
+        .filter(pl.col("_gated").is_null() | pl.col("rule").is_in(gate_codes))
+        .drop("_gated")
+    )
 
 
 def _collect(

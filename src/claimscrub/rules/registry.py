@@ -68,6 +68,10 @@ class Rule:
     preview: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""  # short citation carried by every finding
+    # A gate rule says the line's code itself is wrong (invalid, unknown, or not the product's
+    # code): its finding replaces the other rules' findings on that line, whose checks all
+    # assume the billed code is right (rules.md section 11: stop on code failure).
+    gates_line: bool = False
 
     @property
     def category(self) -> str:

@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs",),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="CMS HCPCS Level II file (add / termination dates); rules.md R-CODE-1",
+    gates_line=True,
 )
 def code_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
     """The HCPCS code was not yet added, or already terminated, on the date of service.

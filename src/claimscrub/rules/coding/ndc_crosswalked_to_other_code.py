@@ -1,0 +1,94 @@
+"""COD003: the line's NDC is crosswalked to a different HCPCS code than the one billed."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from claimscrub.diagnostics import Applicability, Severity
+from claimscrub.model import columns as c
+from claimscrub.rules.coding.product import line_products, route_differs, wrong_code_for_product
+from claimscrub.rules.context import RuleContext
+from claimscrub.rules.finding import Finding
+from claimscrub.rules.registry import rule
+
+
+@rule(
+    code="COD003",
+    name="ndc-crosswalked-to-other-code",
+    severity=Severity.ERROR,
+    carc="CO-16",
+    rarc=("M119",),
+    fix=Applicability.UNSAFE,
+    requires=("hcpcs", "ndc_hcpcs"),
+    inputs=(c.HCPCS, c.NDC, c.DOS_FROM),
+    source="CMS ASP NDC-HCPCS crosswalk; rules.md R-CODE-2 (WRONG_HCPCS_FOR_PRODUCT)",
+    gates_line=True,
+)
+def ndc_crosswalked_to_other_code(ctx: RuleContext) -> Finding:
+    """The product's NDC belongs to another HCPCS code than the one billed.
+
+    ## What it checks
+    Lines whose NDC (837P/837I loop 2410 LIN03, JSON/CSV ``ndc``) is readable as an
+    11-digit NDC and whose HCPCS code is valid on the date of service. The CMS ASP
+    NDC–HCPCS crosswalk release used for the date lists the codes each NDC is billed
+    under. The line fails when the crosswalk lists the NDC, but not under the billed
+    code, and names at least one other code that is valid on the date and is not a
+    "not otherwise classified" code.
+
+    Typical catches: Envarsus XR (68992-3075-03) billed as immediate-release
+    tacrolimus J7507 instead of J7503; Astagraf XL (00469-0677-73) billed as J7507 or
+    J7503 instead of J7508. The three tacrolimus codes are not interchangeable: the
+    FDA labels warn against substituting the products, and the billing units differ
+    (J7507 1 mg, J7503 0.25 mg, J7508 0.1 mg).
+
+    When the billed code's route differs from the product's (an oral product on a
+    parenteral code, as in the seed article's "oral tacrolimus on J7504"), COD004
+    reports the line instead, and a NOC code billed for a product with a specific
+    code is NOC001's: each line gets one of the three, never two.
+
+    ## Why it matters
+    Payers with NDC–HCPCS edits (Medicaid, most Medicare contractors) deny the line as
+    a billing error with the NDC not valid for the code (CARC 16 with RARC M119; some
+    answer RARC N657 "bill the appropriate code", and Medicare may return the claim as
+    unprocessable with MA130). Where no edit runs, the line is priced under the wrong
+    code and recouped on audit.
+
+    ## Example
+    J7507, 90 units, NDC 68992307503 (Envarsus XR 0.75 mg, 30 tablets), quantity
+    UN 30.
+
+    Use instead: J7503, 90 units (30 tablets × 3 units of 0.25 mg).
+
+    ## Fix
+    Unsafe. When the crosswalk names exactly one code, sets ``hcpcs`` to it and
+    ``units`` to the NDC quantity converted with the crosswalk's units per item
+    (NDC unit UN or ML; see ``rules/coding/product.py``), or keeps the billed units
+    when both codes have the same billing unit. Without a determinable unit count
+    there is no fix: changing the code alone would leave units in the wrong unit.
+    Charges are not recomputed.
+
+    ## Options
+    None.
+
+    ## Related
+    COD004 (route of the code differs from the product's); NOC001 (NOC code although
+    a specific code exists); NDC007 (NDC not on the crosswalk at all); COD001 (code
+    not valid on the date of service).
+
+    ## References
+    - CMS ASP NDC–HCPCS crosswalk (quarterly): HCPCS code, NDC, package size and
+      quantity, billable units per package.
+    - rules.md R-CODE-2 and §8 WRONG_HCPCS_FOR_PRODUCT (CO-16 + M119; N657, MA130).
+    - Astagraf XL label, "not interchangeable or substitutable":
+      https://medlibrary.org/lib/rx/meds/astagraf-xl/
+    """
+    return Finding(
+        rows=line_products(ctx),
+        violated=wrong_code_for_product() & ~route_differs(),
+        message=(
+            "NDC {_ndc_print} ({_xw_product}) is crosswalked to {_cands_text}, not {hcpcs} "
+            "[{_xw_note}]{_cand_units_note}"
+        ),
+        fix={"hcpcs": pl.col("_cand"), "units": pl.col("_cand_units")},
+        fix_title="Bill {_cand} with {_cand_units} unit(s)",
+    )

@@ -1,0 +1,285 @@
+"""Which HCPCS code the line's NDC belongs to, per the ASP NDC–HCPCS crosswalk.
+
+Shared by COD003 (wrong code for the product), COD004 (route of the code differs from
+the product's) and NOC001 (NOC code although the product has a specific code), which
+split the cases between them so a line gets at most one of the three:
+
+- billed code is NOC → NOC001;
+- otherwise, the route class of the billed code differs from the route class of every
+  code the NDC is crosswalked to → COD004;
+- otherwise → COD003.
+
+:func:`line_products` joins, for each line with a readable NDC (status ``ok`` in
+:mod:`claimscrub.rules.ndc.normalise`), the crosswalk rows of that NDC in the release
+used for the line's date of service, keeps the *candidate* codes — crosswalked codes
+other than the billed one that are valid on the date and not NOC — and says whether
+the billed code itself is listed for the NDC. All lookups run on the distinct
+(NDC, billed code, date) triples and are joined back.
+
+Units in the candidate code (:func:`units_from_ndc_quantity`): the crosswalk's
+``units_per_item`` is HCPCS units per one item of PKG SIZE — a tablet, capsule,
+packet, vial, ampule or mL. The NDC quantity is read the way UNT001 reads it
+(``rules/units/common.py``): UN counts items when the candidate code is oral or the
+package size is one item (a vial, an ampule); ML counts mL when the package size is
+more than one (a liquid measured in mL). Any other pairing (UN for a 5 mL Atgam
+ampule counted in mL, GR, F2, ME) gives no figure. The product is computed in
+integers (thousandths of the quantity × millionths of the factor), rounded to 1/10,000
+of a unit to absorb the 6-place rounding of ``units_per_item`` (2/3 is stored as
+0.666667), then rounded *up* only when a true remainder is left (CMS RAC issue 0074:
+never round down). A missing, non-positive or more-than-3-decimal quantity gives no
+figure. When the billed and candidate codes have the same billing unit (amount and
+unit of measure), the billed units carry over unchanged.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from claimscrub.model import columns as c
+from claimscrub.rules.coding.facts import FACTS, at_most_three_decimals, code_facts, number_text
+from claimscrub.rules.context import RuleContext
+from claimscrub.rules.ndc.normalise import hyphenated, with_ndc_parse
+
+ORAL = "oral"
+
+
+def units_from_ndc_quantity(
+    quantity: pl.Expr,
+    ndc_unit: pl.Expr,
+    per_item: pl.Expr,
+    package_size: pl.Expr,
+    code_route: pl.Expr,
+) -> pl.Expr:
+    """Whole HCPCS units for ``quantity`` items at ``per_item`` units each (Int64 or null).
+
+    ``package_size`` is the crosswalk's PKG SIZE and ``code_route`` the route of the
+    code the units are for; together they say whether UN or ML counts the items.
+    """
+    unit = ndc_unit.str.strip_chars().str.to_uppercase()
+    size_one = package_size == 1
+    counts_items = ((unit == "UN") & (size_one | (code_route == ORAL))) | (
+        (unit == "ML") & ~size_one
+    )
+    milli = quantity * 1000
+    exact_thousandths = at_most_three_decimals(quantity)
+    usable = (
+        quantity.is_finite().fill_null(False)
+        & (quantity > 0).fill_null(False)
+        & exact_thousandths.fill_null(False)
+        & counts_items.fill_null(False)
+        & (per_item > 0).fill_null(False)
+    )
+    nano = milli.round(0).cast(pl.Int128, strict=False) * (per_item * 1_000_000).round(0).cast(
+        pl.Int128, strict=False
+    )
+    ten_thousandths = (nano + 50_000) // 100_000
+    whole = (ten_thousandths + 9_999) // 10_000
+    return pl.when(usable).then(whole.cast(pl.Int64, strict=False))
+
+
+def line_products(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFrame:
+    """Lines with a readable NDC and a billed code, plus what the crosswalk says.
+
+    Columns added (besides the NDC parse ``_ndc_*`` and billed-code facts ``_billed_*``
+    of :func:`claimscrub.rules.coding.facts.with_code_facts`):
+    ``_ndc_print`` (5-4-2 with hyphens), ``_xw_on`` (the NDC is on the crosswalk),
+    ``_xw_billed_listed`` (the billed code is one of its codes), ``_xw_drug``,
+    ``_xw_labeler``, ``_xw_release``, ``_xw_in_force``, ``_xw_note`` (release text for
+    messages), ``_cands`` (candidate codes, sorted), ``_n_cands``, ``_cand_routes``
+    (their route classes), ``_cand_route_unknown``, and for a single candidate
+    ``_cand``, ``_cand_desc``, ``_cand_unit_text``, ``_cand_per_item``,
+    ``_cand_units`` (units of the candidate code, or null) and ``_cand_units_note``.
+    ``billed_crosswalk`` adds the billed code's crosswalk facts (``_billed_xwalk_ndcs``).
+    """
+    # Every key frame below is a projection of the claim lines, and each lookup reads a
+    # small frame: deep plans repeated inside lookups are what makes a query slow to plan.
+    lines = with_ndc_parse(ctx.lines, c.NDC).filter(
+        pl.col("_ndc_ndc11").is_not_null()
+        & pl.col(c.HCPCS).is_not_null()
+        & pl.col(c.DOS_FROM).is_not_null()
+    )
+    billed = code_facts(
+        ctx, lines.select(c.HCPCS, c.DOS_FROM).unique(), c.HCPCS, c.DOS_FROM, billed_crosswalk
+    ).rename({name: f"_billed_{name}" for name in (*FACTS, "xwalk_release")})
+    keys = lines.select("_ndc_ndc11", pl.col(c.HCPCS).alias("_pk_code"), c.DOS_FROM).unique()
+    crosswalked = ctx.refdata.lookup(
+        lines.select("_ndc_ndc11", c.DOS_FROM).unique(),
+        "ndc_hcpcs",
+        on={"_ndc_ndc11": "ndc11"},
+        as_of=c.DOS_FROM,
+        columns={
+            "hcpcs_code": "_xw_code",
+            "units_per_item": "_xw_per_item",
+            "pkg_size": "_xw_size",
+            "drug_name": "_xw_drug",
+            "labeler_name": "_xw_labeler",
+        },
+    )
+    crosswalk_codes = code_facts(
+        ctx,
+        crosswalked.select("_xw_code", c.DOS_FROM).unique(),
+        "_xw_code",
+        c.DOS_FROM,
+        crosswalk=False,
+    ).rename({name: f"_xc_{name}" for name in (*FACTS, "xwalk_release")})
+    rows = keys.join(crosswalked, on=["_ndc_ndc11", c.DOS_FROM], how="left").join(
+        crosswalk_codes, on=["_xw_code", c.DOS_FROM], how="left"
+    )
+    candidate = (
+        pl.col("_xw_code").is_not_null()
+        & (pl.col("_xw_code") != pl.col("_pk_code"))
+        & pl.col("_xc_valid").fill_null(False)
+        & ~pl.col("_xc_noc").fill_null(False)
+    )
+    first_candidate = pl.col("_xw_code").filter(candidate).sort()
+    per_key = rows.group_by("_ndc_ndc11", "_pk_code", c.DOS_FROM).agg(
+        pl.col("_xw_code").is_not_null().any().alias("_xw_on"),
+        (pl.col("_xw_code") == pl.col("_pk_code"))
+        .fill_null(False)
+        .any()
+        .alias("_xw_billed_listed"),
+        pl.col("_xw_drug").drop_nulls().first().alias("_xw_drug"),
+        pl.col("_xw_labeler").drop_nulls().first().alias("_xw_labeler"),
+        pl.col("ndc_hcpcs_release").first().alias("_xw_release"),
+        pl.col("ndc_hcpcs_in_force").first().alias("_xw_in_force"),
+        first_candidate.unique().sort().alias("_cands"),
+        pl.col("_xc_route_class")
+        .filter(candidate)
+        .drop_nulls()
+        .unique()
+        .sort()
+        .alias("_cand_routes"),
+        pl.col("_xc_route_class").filter(candidate).is_null().any().alias("_cand_route_unknown"),
+        first_candidate.first().alias("_cand"),
+        pl.col("_xc_desc")
+        .filter(candidate)
+        .sort_by(pl.col("_xw_code").filter(candidate))
+        .first()
+        .alias("_cand_desc"),
+        pl.col("_xc_unit_text")
+        .filter(candidate)
+        .sort_by(pl.col("_xw_code").filter(candidate))
+        .first()
+        .alias("_cand_unit_text"),
+        pl.col("_xc_unit_amount")
+        .filter(candidate)
+        .sort_by(pl.col("_xw_code").filter(candidate))
+        .first()
+        .alias("_cand_unit_amount"),
+        pl.col("_xc_unit_uom")
+        .filter(candidate)
+        .sort_by(pl.col("_xw_code").filter(candidate))
+        .first()
+        .alias("_cand_unit_uom"),
+        pl.col("_xw_per_item")
+        .filter(candidate)
+        .sort_by(pl.col("_xw_code").filter(candidate))
+        .first()
+        .alias("_cand_per_item"),
+        pl.col("_xw_size")
+        .filter(candidate)
+        .sort_by(pl.col("_xw_code").filter(candidate))
+        .first()
+        .alias("_cand_size"),
+        pl.col("_xc_route")
+        .filter(candidate)
+        .sort_by(pl.col("_xw_code").filter(candidate))
+        .first()
+        .alias("_cand_route"),
+    )
+    joined = lines.join(billed, on=[c.HCPCS, c.DOS_FROM], how="left", maintain_order="left").join(
+        per_key,
+        left_on=["_ndc_ndc11", c.HCPCS, c.DOS_FROM],
+        right_on=["_ndc_ndc11", "_pk_code", c.DOS_FROM],
+        how="left",
+        maintain_order="left",
+    )
+    n_cands = pl.col("_cands").list.len().fill_null(0)
+    from_quantity = units_from_ndc_quantity(
+        pl.col(c.NDC_QTY),
+        pl.col(c.NDC_UNIT),
+        pl.col("_cand_per_item"),
+        pl.col("_cand_size"),
+        pl.col("_cand_route"),
+    )
+    same_unit = (pl.col("_billed_unit_amount") == pl.col("_cand_unit_amount")) & (
+        pl.col("_billed_unit_uom") == pl.col("_cand_unit_uom")
+    )
+    billed_units_whole = pl.col(c.UNITS).round(0).cast(pl.Int64, strict=False)
+    carried = pl.when(
+        same_unit.fill_null(False) & (pl.col(c.UNITS) == pl.col(c.UNITS).round(0)).fill_null(False)
+    ).then(billed_units_whole)
+    single = n_cands == 1
+    note = (
+        pl.when(from_quantity.is_not_null())
+        .then(
+            pl.format(
+                "; {} {} × {} = {} unit(s) of {}",
+                number_text(pl.col(c.NDC_QTY)),
+                pl.col(c.NDC_UNIT),
+                number_text(pl.col("_cand_per_item")),
+                from_quantity.cast(pl.String),
+                pl.col("_cand"),
+            )
+        )
+        .when(carried.is_not_null())
+        .then(
+            pl.format(
+                "; {} and {} share the billing unit {}",
+                pl.col(c.HCPCS),
+                pl.col("_cand"),
+                pl.col("_cand_unit_text"),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
+    in_force_note = (
+        pl.when(pl.col("_xw_in_force").fill_null(True))
+        .then(pl.format("crosswalk {}", pl.col("_xw_release")))
+        .otherwise(
+            pl.format(
+                "crosswalk {}, the nearest release to the date of service", pl.col("_xw_release")
+            )
+        )
+    )
+    return joined.with_columns(
+        hyphenated(pl.col("_ndc_ndc11")).alias("_ndc_print"),
+        pl.col("_xw_on").fill_null(False),
+        pl.col("_xw_billed_listed").fill_null(False),
+        n_cands.alias("_n_cands"),
+        in_force_note.alias("_xw_note"),
+        pl.when(single).then(pl.coalesce(from_quantity, carried)).alias("_cand_units"),
+        pl.when(single).then(note).otherwise(pl.lit("")).alias("_cand_units_note"),
+        pl.when(single)
+        .then(pl.format("{} ({})", pl.col("_cand"), pl.col("_cand_desc")))
+        .otherwise(pl.format("one of {}", pl.col("_cands").list.join(", ")))
+        .alias("_cands_text"),
+        pl.format(
+            "{}{}",
+            pl.col("_xw_drug"),
+            pl.when(pl.col("_xw_labeler").is_not_null())
+            .then(pl.format(", {}", pl.col("_xw_labeler")))
+            .otherwise(pl.lit("")),
+        ).alias("_xw_product"),
+    )
+
+
+def route_differs() -> pl.Expr:
+    """The billed code's route class is known and differs from every candidate's."""
+    return (
+        pl.col("_billed_route_class").is_not_null()
+        & (pl.col("_n_cands") > 0)
+        & ~pl.col("_cand_route_unknown").fill_null(True)
+        & ~pl.col("_cand_routes").list.contains(pl.col("_billed_route_class")).fill_null(True)
+    )
+
+
+def wrong_code_for_product() -> pl.Expr:
+    """The NDC is on the crosswalk, not under the billed (valid, specific) code."""
+    return (
+        pl.col("_billed_valid").fill_null(False)
+        & ~pl.col("_billed_noc").fill_null(True)
+        & pl.col("_xw_on")
+        & ~pl.col("_xw_billed_listed")
+        & (pl.col("_n_cands") > 0)
+    )
