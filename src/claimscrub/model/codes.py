@@ -16,6 +16,7 @@ _HCPCS_RE = re.compile(r"^[A-Z][0-9]{4}$|^[0-9]{4}[A-Z0-9]$")
 _ICD10_RE = re.compile(r"^[A-Z][0-9A-Z]{2}(\.?[0-9A-Z]{1,4})?$")
 
 # layout name -> segment lengths of the 10-digit hyphenated form
+_ASCII_DIGITS = re.compile(r"^[0-9]+$")  # str.isdigit() would accept other scripts' digits
 _TEN_DIGIT_LAYOUTS = {"4-4-2": (4, 4, 2), "5-3-2": (5, 3, 2), "5-4-1": (5, 4, 1)}
 
 
@@ -62,7 +63,7 @@ def parse_ndc(value: str) -> NdcParse:
         return NdcParse(raw, "invalid", reason="empty NDC")
     if "-" in text:
         parts = text.split("-")
-        if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        if len(parts) != 3 or not all(_ASCII_DIGITS.match(p) for p in parts):
             return NdcParse(raw, "invalid", reason="hyphenated NDC must be three groups of digits")
         lengths = tuple(len(p) for p in parts)
         if lengths == (5, 4, 2):
@@ -75,7 +76,7 @@ def parse_ndc(value: str) -> NdcParse:
             "invalid",
             reason=f"segment lengths {'-'.join(map(str, lengths))} are not 4-4-2, 5-3-2, 5-4-1 or 5-4-2",
         )
-    if not text.isdigit():
+    if not _ASCII_DIGITS.match(text):
         return NdcParse(raw, "invalid", reason="NDC must contain only digits and hyphens")
     if len(text) == 11:
         return NdcParse(raw, "ok", ndc11=text, layout="11-digit")

@@ -72,6 +72,9 @@ class Rule:
     # code): its finding replaces the other rules' findings on that line, whose checks all
     # assume the billed code is right (rules.md section 11: stop on code failure).
     gates_line: bool = False
+    # False for checks that hold whatever the code is (an NDC's format, its unit code): a
+    # gate finding on the line does not replace them.
+    depends_on_code: bool = True
 
     @property
     def category(self) -> str:

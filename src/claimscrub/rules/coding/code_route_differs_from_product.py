@@ -6,7 +6,12 @@ import polars as pl
 
 from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
-from claimscrub.rules.coding.product import line_products, route_differs, wrong_code_for_product
+from claimscrub.rules.coding.product import (
+    product_lines,
+    product_table,
+    route_differs,
+    wrong_code_for_product,
+)
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
@@ -81,10 +86,10 @@ def code_route_differs_from_product(ctx: RuleContext) -> Finding:
       §8 WRONG_HCPCS_FOR_PRODUCT.
     """
     return Finding(
-        rows=line_products(ctx).with_columns(
-            pl.col("_cand_routes").list.join(" or ").alias("_cand_route_text")
-        ),
-        violated=wrong_code_for_product() & route_differs(),
+        rows=product_lines(
+            ctx, product_table(ctx).filter(wrong_code_for_product() & route_differs())
+        ).with_columns(pl.col("_cand_routes").list.join(" or ").alias("_cand_route_text")),
+        violated=pl.lit(True),
         message=(
             "{hcpcs} ({_billed_desc}) is {_billed_route_class}; NDC {_ndc_print} "
             "({_xw_product}) is {_cand_route_text}, crosswalked to {_cands_text} "

@@ -6,7 +6,12 @@ import polars as pl
 
 from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
-from claimscrub.rules.coding.product import line_products, route_differs, wrong_code_for_product
+from claimscrub.rules.coding.product import (
+    product_lines,
+    product_table,
+    route_differs,
+    wrong_code_for_product,
+)
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
@@ -83,8 +88,10 @@ def ndc_crosswalked_to_other_code(ctx: RuleContext) -> Finding:
       https://medlibrary.org/lib/rx/meds/astagraf-xl/
     """
     return Finding(
-        rows=line_products(ctx),
-        violated=wrong_code_for_product() & ~route_differs(),
+        rows=product_lines(
+            ctx, product_table(ctx).filter(wrong_code_for_product() & ~route_differs())
+        ),
+        violated=pl.lit(True),
         message=(
             "NDC {_ndc_print} ({_xw_product}) is crosswalked to {_cands_text}, not {hcpcs} "
             "[{_xw_note}]{_cand_units_note}"

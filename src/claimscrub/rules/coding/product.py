@@ -9,12 +9,16 @@ split the cases between them so a line gets at most one of the three:
   code the NDC is crosswalked to → COD004;
 - otherwise → COD003.
 
-:func:`line_products` joins, for each line with a readable NDC (status ``ok`` in
-:mod:`claimscrub.rules.ndc.normalise`), the crosswalk rows of that NDC in the release
-used for the line's date of service, keeps the *candidate* codes — crosswalked codes
-other than the billed one that are valid on the date and not NOC — and says whether
-the billed code itself is listed for the NDC. All lookups run on the distinct
-(NDC, billed code, date) triples and are joined back.
+Two steps keep this cheap on millions of lines. :func:`product_table` works on the
+distinct (submitted NDC, billed code, date) triples only: it reads each NDC
+(:mod:`claimscrub.rules.ndc.normalise`; only status ``ok`` is kept), looks up the
+crosswalk rows of the NDC in the release used for the date, keeps the *candidate*
+codes — crosswalked codes other than the billed one that are valid on the date and not
+NOC — says whether the billed code itself is listed, and adds the billed and candidate
+codes' facts and the message texts. A rule filters that small table with its
+predicate (:func:`wrong_code_for_product`, :func:`route_differs` ...) and
+:func:`product_lines` joins what is left to the few claim lines concerned (a narrow
+projection: keys, codes, units and NDC quantity), adding the line-level unit figures.
 
 Units in the candidate code (:func:`units_from_ndc_quantity`): the crosswalk's
 ``units_per_item`` is HCPCS units per one item of PKG SIZE — a tablet, capsule,
@@ -73,37 +77,44 @@ def units_from_ndc_quantity(
         pl.Int128, strict=False
     )
     ten_thousandths = (nano + 50_000) // 100_000
-    whole = (ten_thousandths + 9_999) // 10_000
+    # Rounded up; a positive quantity is never billed as zero units.
+    whole = ((ten_thousandths + 9_999) // 10_000).clip(lower_bound=1)
     return pl.when(usable).then(whole.cast(pl.Int64, strict=False))
 
 
-def line_products(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFrame:
-    """Lines with a readable NDC and a billed code, plus what the crosswalk says.
+_KEY = (c.NDC, c.HCPCS, c.DOS_FROM)
+_LINE_COLUMNS = (c.CLAIM_KEY, c.LINE_NO, *_KEY, c.UNITS, c.NDC_QTY, c.NDC_UNIT)
 
-    Columns added (besides the NDC parse ``_ndc_*`` and billed-code facts ``_billed_*``
-    of :func:`claimscrub.rules.coding.facts.with_code_facts`):
-    ``_ndc_print`` (5-4-2 with hyphens), ``_xw_on`` (the NDC is on the crosswalk),
-    ``_xw_billed_listed`` (the billed code is one of its codes), ``_xw_drug``,
-    ``_xw_labeler``, ``_xw_release``, ``_xw_in_force``, ``_xw_note`` (release text for
-    messages), ``_cands`` (candidate codes, sorted), ``_n_cands``, ``_cand_routes``
-    (their route classes), ``_cand_route_unknown``, and for a single candidate
-    ``_cand``, ``_cand_desc``, ``_cand_unit_text``, ``_cand_per_item``,
-    ``_cand_units`` (units of the candidate code, or null) and ``_cand_units_note``.
-    ``billed_crosswalk`` adds the billed code's crosswalk facts (``_billed_xwalk_ndcs``).
+
+def product_table(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFrame:
+    """One row per distinct (``ndc`` as submitted, ``hcpcs``, ``dos_from``) with a readable NDC.
+
+    Columns: the NDC parse ``_ndc_*``; billed-code facts ``_billed_*`` (see
+    :func:`claimscrub.rules.coding.facts.code_facts`; with ``billed_crosswalk`` also the
+    code's crosswalk NDC count ``_billed_xwalk_ndcs``); ``_ndc_print`` (5-4-2 with
+    hyphens); ``_xw_on`` (the NDC is on the crosswalk), ``_xw_billed_listed`` (the billed
+    code is one of its codes), ``_xw_product`` (drug and labeler), ``_xw_release``,
+    ``_xw_in_force``, ``_xw_note`` (release text for messages); ``_cands`` (candidate
+    codes, sorted), ``_n_cands``, ``_cands_text``, ``_cand_routes`` (their route
+    classes), ``_cand_route_unknown``; and for the first candidate ``_cand``,
+    ``_cand_desc``, ``_cand_unit_text`` / ``_cand_unit_amount`` / ``_cand_unit_uom``,
+    ``_cand_per_item``, ``_cand_size`` (crosswalk PKG SIZE) and ``_cand_route``.
     """
-    # Every key frame below is a projection of the claim lines, and each lookup reads a
-    # small frame: deep plans repeated inside lookups are what makes a query slow to plan.
-    lines = with_ndc_parse(ctx.lines, c.NDC).filter(
-        pl.col("_ndc_ndc11").is_not_null()
-        & pl.col(c.HCPCS).is_not_null()
-        & pl.col(c.DOS_FROM).is_not_null()
+    # The NDC strings are few: read each once, then attach the parse to the triples.
+    submitted = ctx.lines.select(c.NDC).unique().filter(pl.col(c.NDC).is_not_null())
+    parsed = with_ndc_parse(submitted, c.NDC).filter(pl.col("_ndc_ndc11").is_not_null())
+    triples = (
+        ctx.lines.select(_KEY)
+        .unique()
+        .filter(pl.col(c.HCPCS).is_not_null() & pl.col(c.DOS_FROM).is_not_null())
+        .join(parsed, on=c.NDC, how="inner")
+        .cache()  # read by four branches below; computed once
     )
     billed = code_facts(
-        ctx, lines.select(c.HCPCS, c.DOS_FROM).unique(), c.HCPCS, c.DOS_FROM, billed_crosswalk
+        ctx, triples.select(c.HCPCS, c.DOS_FROM).unique(), c.HCPCS, c.DOS_FROM, billed_crosswalk
     ).rename({name: f"_billed_{name}" for name in (*FACTS, "xwalk_release")})
-    keys = lines.select("_ndc_ndc11", pl.col(c.HCPCS).alias("_pk_code"), c.DOS_FROM).unique()
     crosswalked = ctx.refdata.lookup(
-        lines.select("_ndc_ndc11", c.DOS_FROM).unique(),
+        triples.select("_ndc_ndc11", c.DOS_FROM).unique(),
         "ndc_hcpcs",
         on={"_ndc_ndc11": "ndc11"},
         as_of=c.DOS_FROM,
@@ -114,7 +125,7 @@ def line_products(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
             "drug_name": "_xw_drug",
             "labeler_name": "_xw_labeler",
         },
-    )
+    ).cache()
     crosswalk_codes = code_facts(
         ctx,
         crosswalked.select("_xw_code", c.DOS_FROM).unique(),
@@ -122,8 +133,13 @@ def line_products(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
         c.DOS_FROM,
         crosswalk=False,
     ).rename({name: f"_xc_{name}" for name in (*FACTS, "xwalk_release")})
-    rows = keys.join(crosswalked, on=["_ndc_ndc11", c.DOS_FROM], how="left").join(
-        crosswalk_codes, on=["_xw_code", c.DOS_FROM], how="left"
+    key = ["_ndc_ndc11", "_pk_code", c.DOS_FROM]
+    rows = (
+        triples.select("_ndc_ndc11", pl.col(c.HCPCS).alias("_pk_code"), c.DOS_FROM)
+        .unique()
+        .join(crosswalked, on=["_ndc_ndc11", c.DOS_FROM], how="left")
+        .join(crosswalk_codes, on=["_xw_code", c.DOS_FROM], how="left")
+        .cache()
     )
     candidate = (
         pl.col("_xw_code").is_not_null()
@@ -131,8 +147,9 @@ def line_products(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
         & pl.col("_xc_valid").fill_null(False)
         & ~pl.col("_xc_noc").fill_null(False)
     )
-    first_candidate = pl.col("_xw_code").filter(candidate).sort()
-    per_key = rows.group_by("_ndc_ndc11", "_pk_code", c.DOS_FROM).agg(
+    # Simple aggregations per key, then the candidates (already filtered and sorted, so
+    # "first" is the alphabetically first candidate) in a second, smaller group-by.
+    about_ndc = rows.group_by(key).agg(
         pl.col("_xw_code").is_not_null().any().alias("_xw_on"),
         (pl.col("_xw_code") == pl.col("_pk_code"))
         .fill_null(False)
@@ -142,59 +159,73 @@ def line_products(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
         pl.col("_xw_labeler").drop_nulls().first().alias("_xw_labeler"),
         pl.col("ndc_hcpcs_release").first().alias("_xw_release"),
         pl.col("ndc_hcpcs_in_force").first().alias("_xw_in_force"),
-        first_candidate.unique().sort().alias("_cands"),
-        pl.col("_xc_route_class")
-        .filter(candidate)
-        .drop_nulls()
-        .unique()
-        .sort()
-        .alias("_cand_routes"),
-        pl.col("_xc_route_class").filter(candidate).is_null().any().alias("_cand_route_unknown"),
-        first_candidate.first().alias("_cand"),
-        pl.col("_xc_desc")
-        .filter(candidate)
-        .sort_by(pl.col("_xw_code").filter(candidate))
-        .first()
-        .alias("_cand_desc"),
-        pl.col("_xc_unit_text")
-        .filter(candidate)
-        .sort_by(pl.col("_xw_code").filter(candidate))
-        .first()
-        .alias("_cand_unit_text"),
-        pl.col("_xc_unit_amount")
-        .filter(candidate)
-        .sort_by(pl.col("_xw_code").filter(candidate))
-        .first()
-        .alias("_cand_unit_amount"),
-        pl.col("_xc_unit_uom")
-        .filter(candidate)
-        .sort_by(pl.col("_xw_code").filter(candidate))
-        .first()
-        .alias("_cand_unit_uom"),
-        pl.col("_xw_per_item")
-        .filter(candidate)
-        .sort_by(pl.col("_xw_code").filter(candidate))
-        .first()
-        .alias("_cand_per_item"),
-        pl.col("_xw_size")
-        .filter(candidate)
-        .sort_by(pl.col("_xw_code").filter(candidate))
-        .first()
-        .alias("_cand_size"),
-        pl.col("_xc_route")
-        .filter(candidate)
-        .sort_by(pl.col("_xw_code").filter(candidate))
-        .first()
-        .alias("_cand_route"),
     )
-    joined = lines.join(billed, on=[c.HCPCS, c.DOS_FROM], how="left", maintain_order="left").join(
-        per_key,
-        left_on=["_ndc_ndc11", c.HCPCS, c.DOS_FROM],
-        right_on=["_ndc_ndc11", "_pk_code", c.DOS_FROM],
-        how="left",
-        maintain_order="left",
+    candidates = (
+        rows.filter(candidate)
+        .sort([*key, "_xw_code"])
+        .group_by(key, maintain_order=True)
+        .agg(
+            pl.col("_xw_code").unique(maintain_order=True).alias("_cands"),
+            pl.col("_xc_route_class").drop_nulls().unique().sort().alias("_cand_routes"),
+            pl.col("_xc_route_class").is_null().any().alias("_cand_route_unknown"),
+            pl.col("_xw_code").first().alias("_cand"),
+            pl.col("_xc_desc").first().alias("_cand_desc"),
+            pl.col("_xc_unit_text").first().alias("_cand_unit_text"),
+            pl.col("_xc_unit_amount").first().alias("_cand_unit_amount"),
+            pl.col("_xc_unit_uom").first().alias("_cand_unit_uom"),
+            pl.col("_xw_per_item").first().alias("_cand_per_item"),
+            pl.col("_xw_size").first().alias("_cand_size"),
+            pl.col("_xc_route").first().alias("_cand_route"),
+        )
+    )
+    per_key = about_ndc.join(candidates, on=key, how="left")
+    in_force_note = (
+        pl.when(pl.col("_xw_in_force").fill_null(True))
+        .then(pl.format("crosswalk {}", pl.col("_xw_release")))
+        .otherwise(
+            pl.format(
+                "crosswalk {}, the nearest release to the date of service", pl.col("_xw_release")
+            )
+        )
     )
     n_cands = pl.col("_cands").list.len().fill_null(0)
+    return (
+        triples.join(billed, on=[c.HCPCS, c.DOS_FROM], how="left")
+        .join(
+            per_key,
+            left_on=["_ndc_ndc11", c.HCPCS, c.DOS_FROM],
+            right_on=["_ndc_ndc11", "_pk_code", c.DOS_FROM],
+            how="left",
+        )
+        .with_columns(
+            hyphenated(pl.col("_ndc_ndc11")).alias("_ndc_print"),
+            pl.col("_xw_on").fill_null(False),
+            pl.col("_xw_billed_listed").fill_null(False),
+            n_cands.alias("_n_cands"),
+            in_force_note.alias("_xw_note"),
+            pl.when(n_cands == 1)
+            .then(pl.format("{} ({})", pl.col("_cand"), pl.col("_cand_desc")))
+            .otherwise(pl.format("one of {}", pl.col("_cands").list.join(", ")))
+            .alias("_cands_text"),
+            pl.format(
+                "{}{}",
+                pl.col("_xw_drug"),
+                pl.when(pl.col("_xw_labeler").is_not_null())
+                .then(pl.format(", {}", pl.col("_xw_labeler")))
+                .otherwise(pl.lit("")),
+            ).alias("_xw_product"),
+        )
+    )
+
+
+def product_lines(ctx: RuleContext, table: pl.LazyFrame) -> pl.LazyFrame:
+    """The claim lines of the (filtered) :func:`product_table` rows, with unit figures.
+
+    Adds ``_cand_units`` (units of the single candidate code: from the NDC quantity, or
+    the billed units when both codes share the billing unit; null otherwise) and
+    ``_cand_units_note`` (the arithmetic, for messages; empty when there is none).
+    """
+    lines = ctx.lines.select(_LINE_COLUMNS).join(table, on=list(_KEY), how="inner")
     from_quantity = units_from_ndc_quantity(
         pl.col(c.NDC_QTY),
         pl.col(c.NDC_UNIT),
@@ -205,11 +236,9 @@ def line_products(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
     same_unit = (pl.col("_billed_unit_amount") == pl.col("_cand_unit_amount")) & (
         pl.col("_billed_unit_uom") == pl.col("_cand_unit_uom")
     )
-    billed_units_whole = pl.col(c.UNITS).round(0).cast(pl.Int64, strict=False)
     carried = pl.when(
         same_unit.fill_null(False) & (pl.col(c.UNITS) == pl.col(c.UNITS).round(0)).fill_null(False)
-    ).then(billed_units_whole)
-    single = n_cands == 1
+    ).then(pl.col(c.UNITS).round(0).cast(pl.Int64, strict=False))
     note = (
         pl.when(from_quantity.is_not_null())
         .then(
@@ -233,34 +262,10 @@ def line_products(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
         )
         .otherwise(pl.lit(""))
     )
-    in_force_note = (
-        pl.when(pl.col("_xw_in_force").fill_null(True))
-        .then(pl.format("crosswalk {}", pl.col("_xw_release")))
-        .otherwise(
-            pl.format(
-                "crosswalk {}, the nearest release to the date of service", pl.col("_xw_release")
-            )
-        )
-    )
-    return joined.with_columns(
-        hyphenated(pl.col("_ndc_ndc11")).alias("_ndc_print"),
-        pl.col("_xw_on").fill_null(False),
-        pl.col("_xw_billed_listed").fill_null(False),
-        n_cands.alias("_n_cands"),
-        in_force_note.alias("_xw_note"),
+    single = pl.col("_n_cands") == 1
+    return lines.with_columns(
         pl.when(single).then(pl.coalesce(from_quantity, carried)).alias("_cand_units"),
         pl.when(single).then(note).otherwise(pl.lit("")).alias("_cand_units_note"),
-        pl.when(single)
-        .then(pl.format("{} ({})", pl.col("_cand"), pl.col("_cand_desc")))
-        .otherwise(pl.format("one of {}", pl.col("_cands").list.join(", ")))
-        .alias("_cands_text"),
-        pl.format(
-            "{}{}",
-            pl.col("_xw_drug"),
-            pl.when(pl.col("_xw_labeler").is_not_null())
-            .then(pl.format(", {}", pl.col("_xw_labeler")))
-            .otherwise(pl.lit("")),
-        ).alias("_xw_product"),
     )
 
 

@@ -1,0 +1,1 @@
+"""NDC: NDC reporting (presence, format, qualifier, unit, quantity, crosswalk)."""

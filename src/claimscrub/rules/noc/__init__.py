@@ -1,0 +1,1 @@
+"""NOC: not-otherwise-classified codes."""
