@@ -103,3 +103,25 @@ def test_a_wrong_code_replaces_the_checks_that_assume_the_code() -> None:
     line_rules = [f["rule"] for f in findings if f["line"] == 1]
     assert line_rules == ["COD004"]
     assert findings[0]["fix"] == {"hcpcs": "J7507", "units": 300}
+
+
+def test_ndc_format_findings_survive_a_wrong_code() -> None:
+    doc = {
+        "claims": [
+            {
+                "id": "SEED2",
+                "type": "professional",
+                "payer": {"type": "medicare", "policy": "medicare-dme"},
+                "service_date": "2025-09-15",
+                "place_of_service": "12",
+                "diagnoses": ["Z94.1"],
+                "lines": [
+                    {"number": 1, "hcpcs": "J7504", "modifiers": ["KX"], "units": 300, "ndc": "0781-2104-01",
+                     "ndc_quantity": 60, "ndc_unit": "UN", "diagnosis_pointers": [1]}
+                ],
+            }
+        ]
+    }  # fmt: skip
+    batch, _ = read_json_claims(json.dumps(doc).encode(), "seed.json")
+    findings = scrub(batch, make_plan()).to_dict()["claims"][0]["findings"]
+    assert sorted(f["rule"] for f in findings) == ["COD004", "NDC008"]

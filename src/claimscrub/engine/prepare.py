@@ -12,7 +12,6 @@ import yaml
 from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK, Pack, PackError, pack_for_claims, with_pack_settings
 
-
 _FILING_INDICATORS = Path(__file__).resolve().parent.parent / "payers" / "filing_indicators.yaml"
 
 

@@ -12,6 +12,7 @@ import polars as pl
 
 from claimscrub.model import columns as c
 from claimscrub.refdata import curated
+from claimscrub.rules.units.common import batch_shared
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
@@ -162,6 +163,14 @@ def _sets_by_code() -> dict[str, list[str]]:
 
 
 def line_support(ctx: RuleContext) -> pl.LazyFrame:
+    """Lines whose code has curated diagnosis sets, with what their diagnoses say.
+
+    See :func:`_line_support`; computed once per batch (DGN001 and DGN005 share it).
+    """
+    return batch_shared(ctx, ("diagnosis.line_support",), lambda: _line_support(ctx))
+
+
+def _line_support(ctx: RuleContext) -> pl.LazyFrame:
     """Lines whose code has curated diagnosis sets, with what their diagnoses say.
 
     One row per line that points to at least one diagnosis, with the line's columns plus:

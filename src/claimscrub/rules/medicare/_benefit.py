@@ -34,6 +34,7 @@ import polars as pl
 
 from claimscrub.model import columns as c
 from claimscrub.refdata import curated
+from claimscrub.rules.units.common import batch_shared
 
 if TYPE_CHECKING:
     from claimscrub.payers.packs import Pack
@@ -211,7 +212,30 @@ def injected_not_paid_by_dme_mac() -> pl.Expr:
 
 
 def benefit_frame(ctx: RuleContext, applies: pl.Expr) -> pl.LazyFrame:
-    """The lines ``applies`` selects (a pack-setting test), with code facts and ``IMMUNO_LINE``."""
+    """The lines ``applies`` selects (a pack-setting test), with code facts and ``IMMUNO_LINE``.
+
+    Computed once per batch and ``applies`` test (most MCR rules share it).
+    """
+    key = ("medicare.benefit_frame", applies.meta.serialize(format="json"))
+    return batch_shared(ctx, key, lambda: _benefit_frame(ctx, applies))
+
+
+def immuno_lines_status(ctx: RuleContext) -> pl.LazyFrame:
+    """Immunosuppressive benefit lines of packs applying the benefit, with transplant status.
+
+    That is ``with_transplant_status(benefit_frame(ctx, benefit_applies()).filter(IMMUNO_LINE))``,
+    computed once per batch: the KX and transplant-criteria rules all start from it.
+    """
+    return batch_shared(
+        ctx,
+        ("medicare.immuno_lines_status",),
+        lambda: with_transplant_status(
+            benefit_frame(ctx, benefit_applies()).filter(pl.col(IMMUNO_LINE))
+        ),
+    )
+
+
+def _benefit_frame(ctx: RuleContext, applies: pl.Expr) -> pl.LazyFrame:
     lines = with_code_facts(ctx.lines.filter(applies.fill_null(False)), ctx.refdata)
     lines = with_mue(lines, ctx.refdata, "dme_supplier", DME_MUE)
     immuno_line = (

@@ -69,9 +69,7 @@ def kx_modifier_missing(ctx: RuleContext) -> Finding:
       immunosuppressive drugs; OIG work plan (KX misuse).
     - rules.md R-MCR-3, section 5; failure class KX_MISSING_REQUIRED.
     """
-    lines = b.with_transplant_status(
-        b.benefit_frame(ctx, b.benefit_applies()).filter(pl.col(b.IMMUNO_LINE))
-    )
+    lines = b.immuno_lines_status(ctx)
     policy = pl.col(b.KX_POLICY_SETTING)
     paid = pl.col(b.N_MEDICARE_PAID) > 0
     required = (policy == "always") | ((policy == "required_unless_medicare_paid") & ~paid)

@@ -60,9 +60,7 @@ def kx_modifier_without_benefit_criteria(ctx: RuleContext) -> Finding:
       transplant); OIG work plan, KX modifier on immunosuppressive drug claims.
     - rules.md R-MCR-1, R-MCR-3; failure class KX_INVALID_ATTESTATION.
     """
-    lines = b.with_transplant_status(
-        b.benefit_frame(ctx, b.benefit_applies()).filter(pl.col(b.IMMUNO_LINE))
-    )
+    lines = b.immuno_lines_status(ctx)
     fail = pl.col(b.FAIL)
     why = (
         pl.when(fail == "after_dos")

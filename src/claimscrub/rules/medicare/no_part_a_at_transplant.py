@@ -55,9 +55,7 @@ def no_part_a_at_transplant(ctx: RuleContext) -> Finding:
     - Policy article A52474; CMS MLN compliance tip, immunosuppressive drugs.
     - rules.md R-MCR-1 criterion 3, R-MCR-9; failure class BENEFIT_CRITERIA_NOT_MET.
     """
-    lines = b.with_transplant_status(
-        b.benefit_frame(ctx, b.benefit_applies()).filter(pl.col(b.IMMUNO_LINE))
-    )
+    lines = b.immuno_lines_status(ctx)
     violated = (pl.col(b.FAIL) == "part_a") & ~b.has_modifier("KX")
     gy = b.has_modifier("GY")
     return Finding(

@@ -55,9 +55,7 @@ def transplant_after_date_of_service(ctx: RuleContext) -> Finding:
       date before the date of service).
     - rules.md R-MCR-1, R-MCR-3; failure class BENEFIT_CRITERIA_NOT_MET.
     """
-    lines = b.with_transplant_status(
-        b.benefit_frame(ctx, b.benefit_applies()).filter(pl.col(b.IMMUNO_LINE))
-    )
+    lines = b.immuno_lines_status(ctx)
     violated = (pl.col(b.FAIL) == "after_dos") & ~b.has_modifier("KX")
     return Finding(
         rows=b.with_transplant_texts(lines.filter(violated)),

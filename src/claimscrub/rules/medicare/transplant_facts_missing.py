@@ -58,9 +58,7 @@ def transplant_facts_missing(ctx: RuleContext) -> Finding:
     - Policy article A52474 and LCD L33824 (documentation of the transplant).
     - rules.md R-MCR-1, R-MCR-3, section 9.
     """
-    lines = b.with_transplant_status(
-        b.benefit_frame(ctx, b.benefit_applies()).filter(pl.col(b.IMMUNO_LINE))
-    )
+    lines = b.immuno_lines_status(ctx)
     per_claim = (
         b.with_transplant_texts(lines.filter(pl.col(b.UNDETERMINED)))
         .group_by(c.CLAIM_KEY)

@@ -67,9 +67,7 @@ def transplanted_organ_not_covered(ctx: RuleContext) -> Finding:
       Manual ch. 17 §80.3.
     - rules.md R-MCR-1, R-MCR-9; failure class BENEFIT_CRITERIA_NOT_MET.
     """
-    lines = b.with_transplant_status(
-        b.benefit_frame(ctx, b.benefit_applies()).filter(pl.col(b.IMMUNO_LINE))
-    )
+    lines = b.immuno_lines_status(ctx)
     violated = (pl.col(b.FAIL) == "organ") & ~b.has_modifier("KX")
     gy = b.has_modifier("GY")
     return Finding(

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from claimscrub.model import columns as c
-from claimscrub.rules.units.common import positive, with_code_facts, with_crosswalk
+from claimscrub.rules.units.common import (
+    batch_shared,
+    positive,
+    with_code_facts,
+    with_crosswalk,
+)
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
@@ -45,6 +50,11 @@ def with_mue(ctx: RuleContext) -> pl.LazyFrame:
     a routing question for RTE001 / RTE002) and, unless the option
     ``apply_outside_release_window`` is true, dates before the MUE release in force.
     """
+    outside_window = bool(ctx.options.get("apply_outside_release_window", False))
+    return batch_shared(ctx, ("mue.with_mue", outside_window), lambda: _with_mue(ctx))
+
+
+def _with_mue(ctx: RuleContext) -> pl.LazyFrame:
     lines = ctx.lines.filter(pl.col(SERVICE_TYPE).is_not_null())
     lines = with_crosswalk(ctx, with_code_facts(ctx, lines))
     lines = ctx.refdata.lookup(

@@ -24,6 +24,7 @@ canonical columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -58,6 +59,21 @@ CHECK_CONFLICT = "conflict"
 ORAL = "oral"
 # HCPCS forms (from the long descriptor) whose products are measured, not counted.
 LIQUID_FORM_PATTERN = r"solution|suspension"
+
+
+def batch_shared(
+    ctx: RuleContext, key: Hashable, build: Callable[[], pl.LazyFrame]
+) -> pl.LazyFrame:
+    """``build()``, computed once per batch when the engine offers it (``refdata.shared``).
+
+    Several rules start from the same derived frame of ``ctx.lines``; the engine's batch
+    reference data hands every rule asking with the same ``key`` one cached plan, which
+    ``collect_all`` then computes once instead of once per rule. ``key`` must name
+    everything ``build`` depends on besides the batch (options, pack tests). Without the
+    engine's memo this is simply ``build()``.
+    """
+    share = getattr(ctx.refdata, "shared", None)
+    return share(key, build) if share is not None else build()
 
 
 # --- exact arithmetic ------------------------------------------------------------------
@@ -287,8 +303,12 @@ def with_expected_units(ctx: RuleContext) -> pl.LazyFrame:
     ``_ndc_expected`` (the quantity read at face value), ``_ndc_expected_containers``
     (UN read as whole package items, for oral liquids billed by the bottle) and the
     exact units as ``_ndc_num / _ndc_den``. A line that states a convertible dose is
-    UNT002's, never UNT001's.
+    UNT002's, never UNT001's. Computed once per batch (:func:`batch_shared`).
     """
+    return batch_shared(ctx, ("units.expected_units",), lambda: _expected_units(ctx))
+
+
+def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
     lines = with_crosswalk(ctx, with_code_facts(ctx, ctx.lines))
     billed_ok = positive(pl.col(c.UNITS))
     common = pl.col("_code_valid") & billed_ok & ~has_modifier(JW)
@@ -382,7 +402,17 @@ def with_container_amounts(ctx: RuleContext, include_unverified: bool) -> pl.Laz
       other lines, else null;
     - ``_jw_lines`` / ``_other_lines``: how many lines of the group carry JW / do not;
     - ``_first_line``: the group's lowest line number.
+
+    Computed once per batch and setting (:func:`batch_shared`).
     """
+    return batch_shared(
+        ctx,
+        ("units.container_amounts", include_unverified),
+        lambda: _container_amounts(ctx, include_unverified),
+    )
+
+
+def _container_amounts(ctx: RuleContext, include_unverified: bool) -> pl.LazyFrame:
     containers = single_dose_containers()
     if not include_unverified:
         containers = containers.filter(pl.col("verified"))
