@@ -102,7 +102,7 @@ def main() -> None:
     )
     ap.add_argument("path", type=Path, nargs="?", default=DEFAULT)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--chunk-claims", type=int, default=10_000)
+    ap.add_argument("--chunk-claims", type=int, default=5_000)
     ap.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_SIZE)
     ap.add_argument("--serial", action="store_true", help="no background threads (parallel=False)")
     ap.add_argument("--worker", choices=("read", "split"), help=argparse.SUPPRESS)

@@ -65,7 +65,7 @@ DIAGNOSES = "diagnoses"  # list[str], principal first, ICD-10-CM without dot as 
 DIAGNOSIS_QUALIFIERS = (
     "diagnosis_qualifiers"  # list[str] parallel to DIAGNOSES (ABK, ABF, BK, BF ...)
 )
-ICD9_DIAGNOSES = "icd9_diagnoses"  # bool: an ICD-9 qualifier (BK/BF/BJ/BN...) was used
+ICD9_DIAGNOSES = "icd9_diagnoses"  # bool: an ICD-9 qualifier (BK, BF, BJ, PR, BN, BR, BQ) was used
 PRIOR_AUTHORIZATION = "prior_authorization"  # REF*G1
 ADMISSION_DATE = "admission_date"
 DISCHARGE_DATE = "discharge_date"

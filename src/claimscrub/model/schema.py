@@ -163,7 +163,7 @@ CLAIM_FIELDS: tuple[Field, ...] = (
         "dx1 … dx12",
     ),
     Field(c.DIAGNOSIS_QUALIFIERS, pl.List(pl.String()), "HI0x-1", "HI0x-1"),
-    Field(c.ICD9_DIAGNOSES, pl.Boolean(), "HI0x-1 in BK/BF/BJ/BN/BP/BR/BQ", "same"),
+    Field(c.ICD9_DIAGNOSES, pl.Boolean(), "HI0x-1 in BK/BF", "HI0x-1 in BK/BJ/PR/BN/BF/BR/BQ"),
     Field(
         c.PRIOR_AUTHORIZATION,
         pl.String(),

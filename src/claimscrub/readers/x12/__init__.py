@@ -4,6 +4,21 @@
 :class:`~claimscrub.readers.base.ClaimBatch`; ``iter_x12`` yields batches of at
 most ``chunk_claims`` claims so that memory stays bounded on large files.
 Supported guides: 837P 005010X222A1/A2 and 837I 005010X223A2/A3.
+
+What comes out:
+
+* ``claims`` / ``lines``: the canonical frames (``model/schema.py``), each row
+  located by ``src``, ``seg_ordinal`` (the CLM, or the SV1/SV2 of a line; 1-based
+  segment count in the file), ``x12_loop`` and ``x12_seg``.
+* ``rejected``: one row per CLM that cannot be read (claim id, the ordinal of the
+  segment where the problem is, the reason: a misplaced or unknown segment, an
+  invalid element, a transaction without SE, a malformed ISA ...), and one row per
+  unreadable stretch of input that holds no claim (claim id null).
+* ``warnings``: readable claims in a suspicious envelope (SE01/GE01/IEA01 counts,
+  control numbers that do not match), and transaction sets that are not claims
+  (835, 999), which are skipped.
+
+Every CLM segment of the input is exactly once a row of ``claims`` or ``rejected``.
 """
 
 from __future__ import annotations
@@ -13,6 +28,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, BinaryIO
+
+import polars as pl
 
 from claimscrub.readers.base import ClaimBatch
 from claimscrub.readers.x12.reader import read_batches
@@ -40,7 +57,7 @@ def _binary(source: Source) -> Iterator[BinaryIO]:
 def iter_x12(
     source: Source,
     src_name: str,
-    chunk_claims: int = 10_000,
+    chunk_claims: int = 5_000,
     block_size: int = DEFAULT_BLOCK_SIZE,
     parallel: bool = True,
 ) -> Iterator[ClaimBatch]:
@@ -48,8 +65,8 @@ def iter_x12(
 
     ``claim_key`` is unique across the batches of one read. Rejected inputs and
     warnings are reported in the batch that is emitted after they are found.
-    ``block_size`` is the number of bytes read and processed at a time;
-    With ``parallel`` the next block is split in one background thread and the
+    ``block_size`` is the number of bytes read and processed at a time. With
+    ``parallel`` the next block is split in one background thread and the
     current block's extraction runs in another, overlapping with loop assignment
     (results and their order are the same either way).
     """
@@ -68,8 +85,6 @@ def read_x12(source: Source, src_name: str) -> ClaimBatch:
 
 
 def _concat(batches: list[ClaimBatch]) -> ClaimBatch:
-    import polars as pl
-
     return ClaimBatch(
         claims=pl.concat([b.claims for b in batches]),
         lines=pl.concat([b.lines for b in batches]),

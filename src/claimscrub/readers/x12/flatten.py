@@ -16,7 +16,7 @@ as *context errors* for the reader to report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import polars as pl
@@ -37,8 +37,9 @@ _KINDS = {"R": "a decimal number", "N0": "an integer", "D8": "a CCYYMMDD date"}
 class Flat:
     """What one frame of segments yields.
 
-    ``claims`` / ``lines`` carry the picked columns plus ``_clm`` (ordinal of the
-    CLM) and ``_txn`` (ordinal of the ST); :func:`finish` adds the derived ones. ``rejected`` holds one row per claim
+    ``claims`` / ``lines`` carry ``_clm`` (ordinal of the CLM), ``_txn`` (ordinal
+    of the ST) and the scope keys; :func:`assemble` joins the picked values and
+    adds the derived columns. ``rejected`` holds one row per claim
     that cannot be read (``_clm``, ``_txn``, claim_id, seg_ordinal, reason).
     ``context_errors`` holds errors outside any claim (``key``: ordinal of the
     segment that opened their scope; ``ord``; ``reason``; ``_txn``).
@@ -49,6 +50,9 @@ class Flat:
     rejected: pl.DataFrame
     context_errors: pl.DataFrame
     guide: Guide
+    # Picked values not yet joined (scope, key, frame) and diagnoses; see assemble().
+    picked: list[tuple[str, str, pl.DataFrame]] = field(default_factory=list)
+    dx: pl.DataFrame | None = None
 
 
 def scope_of_loop(guide: Guide, loop_id: str) -> str:
@@ -355,19 +359,10 @@ def flatten(df: pl.DataFrame, guide: Guide, component: str) -> Flat:
         *_KEYS,
     )
     dx_df = _diagnoses(rows("2300", "HI"), guide, component, errors)
-
-    # --- claims and lines: join the picked values by scope key ---------------------
-    for scope, key, frame in picked:
-        if scope == "line":
-            lines = lines.join(frame, on=key, how="left", coalesce=True)
-        else:
-            keep = [col for col in frame.columns if not col.startswith("_ord_")]
-            claims = claims.join(frame.select(keep), on=key, how="left", coalesce=True)
-    claims = claims.join(dx_df, on="k_claim", how="left")
     sv_ord = f"_ord_{svc}"
-    if sv_ord not in lines.columns:
-        lines = lines.with_columns(pl.lit(None, pl.Int64).alias(sv_ord))
-    missing = lines.filter(pl.col(sv_ord).is_null())
+    with_sv = [f for scope, _, f in picked if scope == "line" and sv_ord in f.columns]
+    has_sv = with_sv[0]["k_line"].implode() if with_sv else pl.Series([], dtype=pl.Int64).implode()
+    missing = lines.filter(~pl.col("k_line").is_in(has_sv))
     if missing.height:
         errors.append(
             missing.select(
@@ -385,19 +380,30 @@ def flatten(df: pl.DataFrame, guide: Guide, component: str) -> Flat:
         ids = rejected["_clm"].implode()
         claims = claims.filter(~pl.col("_clm").is_in(ids))
         lines = lines.filter(~pl.col("_clm").is_in(ids))
-    return Flat(claims, lines, compact(rejected), compact(context_errors), guide)
+    return Flat(claims, lines, compact(rejected), compact(context_errors), guide, picked, dx_df)
 
 
-def finish(
-    claims: pl.DataFrame, lines: pl.DataFrame, guide: Guide
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Derived columns, then strings copied out of the block buffers (see :func:`compact`).
+def assemble(flat: Flat) -> Flat:
+    """Join the picked values onto the claims and lines; add derived columns.
 
     Kept apart from :func:`flatten` so that the reader can run it in another thread
-    than the extraction (it balances the two stages of its pipeline).
+    than the extraction (it balances the stages of its pipeline). Claims rejected by
+    :func:`flatten` are already gone from ``flat.claims``; their values drop out here.
     """
-    claims, lines = _derive(claims, lines, guide)
-    return compact(claims), compact(lines)
+    claims, lines = flat.claims, flat.lines
+    for scope, key, frame in flat.picked:
+        if scope == "line":
+            lines = lines.join(frame, on=key, how="left", coalesce=True)
+        else:
+            keep = [col for col in frame.columns if not col.startswith("_ord_")]
+            claims = claims.join(frame.select(*keep), on=key, how="left", coalesce=True)
+    if flat.dx is not None:
+        claims = claims.join(flat.dx, on="k_claim", how="left")
+    sv_ord = f"_ord_{flat.guide.service_segment}"
+    if sv_ord not in lines.columns:
+        lines = lines.with_columns(pl.lit(None, pl.Int64).alias(sv_ord))
+    claims, lines = _derive(claims, lines, flat.guide)
+    return Flat(compact(claims), compact(lines), flat.rejected, flat.context_errors, flat.guide)
 
 
 def compact(df: pl.DataFrame) -> pl.DataFrame:

@@ -1,20 +1,25 @@
 """Stream an X12 837 file into canonical claim frames, in bounded memory.
 
-Pipeline per block of input (a few MB of complete segments, see ``tokenizer.py``):
+Pipeline (see ``tokenizer.py``, ``envelope.py``, ``loops.py``, ``flatten.py``):
 
-1. split the block into a segment frame (ordinals continue across blocks);
-2. hold back the rows from the last CLM/HL/ST on (the *tail*: a claim is never
-   split between two frames) and prepend the *context* carried from the previous
-   frame (the open transaction header and HL levels, so that loops resolve and
-   header errors reach every claim under them);
-3. feed envelope segments to the :class:`EnvelopeTracker`;
-4. per implementation guide: assign loops (``loops.py``) and extract claims and
-   lines (``flatten.py``);
-5. keep results per transaction set until its SE is seen: a transaction that ends
-   without SE has all its claims rejected; then release claims, lines and
-   rejections in batches of ``chunk_claims`` claims.
+1. blocks of a few MB of complete segments are split into segment frames
+   (ordinals continue across blocks) -- in a background thread;
+2. small blocks are coalesced (files of many tiny interchanges); the rows from the
+   last CLM/HL/ST on are held back as the *tail* (a claim is never split between
+   two frames), and the *context* carried from the previous frame is prepended
+   (the open transaction's header and HL levels, so that loops resolve and header
+   errors reach every claim under them);
+3. envelope segments go to the :class:`EnvelopeTracker`;
+4. per implementation guide, loops are assigned (here) and values extracted
+   (``flatten``, in a worker thread, overlapping with the next frame); the picked
+   values are joined and derived columns added (``assemble``) when the result is
+   collected, in order;
+5. results are kept per transaction set until its SE is seen (a transaction that
+   ends without SE has all its claims rejected), then released in batches of
+   ``chunk_claims`` claims with dense ``claim_key`` values.
 
-Every CLM segment of the input ends up exactly once in ``claims`` or ``rejected``.
+Every CLM segment of the input ends up exactly once in ``claims`` or ``rejected``;
+``parallel=False`` gives the same result without threads.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from claimscrub.model import columns as c
 from claimscrub.model.schema import CLAIMS_SCHEMA, LINES_SCHEMA, REJECTED_SCHEMA, conform
 from claimscrub.readers.base import ClaimBatch
 from claimscrub.readers.x12.envelope import EnvelopeTracker
-from claimscrub.readers.x12.flatten import Flat, compact, finish, flatten
+from claimscrub.readers.x12.flatten import Flat, assemble, compact, flatten
 from claimscrub.readers.x12.guides import GUIDES, Guide
 from claimscrub.readers.x12.loops import assign
 from claimscrub.readers.x12.tokenizer import DEFAULT_BLOCK_SIZE, Block, iter_blocks, segment_frame
@@ -61,7 +66,7 @@ class X12Reader:
     def __init__(
         self,
         src_name: str,
-        chunk_claims: int = 10_000,
+        chunk_claims: int = 5_000,
         block_size: int = DEFAULT_BLOCK_SIZE,
         parallel: bool = True,
     ):
@@ -199,7 +204,7 @@ class X12Reader:
             if guide.name not in names:
                 continue
             part = full if len(names) == 1 else full.filter(pl.col("_guide") == guide.name)
-            assigned = assign(part.select("ord", "id", "e"), guide)
+            assigned = assign(part.select("ord", "id", "e").rechunk(), guide)
             if self.executor is not None:
                 # Extraction of this frame overlaps with splitting and loop assignment
                 # of the next one; results are consumed in order (see _release).
@@ -236,6 +241,9 @@ class X12Reader:
                     return entry.first
                 entry.result = entry.result.result()
             if not entry.tracked:
+                # Joining and deriving runs here, in the reading thread, while the
+                # worker extracts the next frame.
+                entry.result = assemble(entry.result)
                 self._track_context_errors(entry.result, entry.first)
                 entry.tracked = True
         return None
@@ -262,7 +270,7 @@ class X12Reader:
             claims = flat.claims.filter(in_done)
             rejected = flat.rejected.filter(in_done)
             if claims.height or rejected.height:
-                self._accept(claims, flat.lines.filter(in_done), rejected, flat.guide)
+                self._accept(claims, flat.lines.filter(in_done), rejected)
             rest = Flat(
                 flat.claims.filter(~in_done),
                 flat.lines.filter(~in_done),
@@ -280,9 +288,7 @@ class X12Reader:
                 del self.ctx_errors[ordinal]
         self._drain_issues()
 
-    def _accept(
-        self, claims: pl.DataFrame, lines: pl.DataFrame, rejected: pl.DataFrame, guide: Guide
-    ) -> None:
+    def _accept(self, claims: pl.DataFrame, lines: pl.DataFrame, rejected: pl.DataFrame) -> None:
         if rejected.height:
             self.out_rejected.append(
                 rejected.select(pl.col(c.SEG_ORDINAL).alias("ord"), c.CLAIM_ID, "reason")
@@ -311,7 +317,6 @@ class X12Reader:
             lines = lines.filter(~pl.col("_txn").is_in(bad_txns))
         if claims.height == 0:
             return
-        claims, lines = finish(claims, lines, guide)
         versions = {t: txns[t].version for t in claims["_txn"].unique().to_list()}
         claims = claims.with_columns(
             pl.col("_txn")
@@ -553,7 +558,7 @@ def _context_rows(
 def read_batches(
     stream: BinaryIO,
     src_name: str,
-    chunk_claims: int = 10_000,
+    chunk_claims: int = 5_000,
     block_size: int = DEFAULT_BLOCK_SIZE,
     parallel: bool = True,
 ) -> Iterator[ClaimBatch]:
