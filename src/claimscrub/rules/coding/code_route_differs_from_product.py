@@ -82,7 +82,7 @@ def code_route_differs_from_product(ctx: RuleContext) -> Finding:
     ## References
     - CMS HCPCS Level II file, long descriptors (route words).
     - CMS ASP NDC–HCPCS crosswalk (quarterly).
-    - rules.md R-CODE-2, §10 (seed article: "J7504 is oral tacrolimus" is wrong) and
+    - rules.md R-CODE-2 and §10 (the seed article's J7504 error) and
       §8 WRONG_HCPCS_FOR_PRODUCT.
     """
     return Finding(
