@@ -66,7 +66,7 @@ def _should_fail(result: dict[str, Any], fail_on: str) -> bool:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["full", "concise", "json", "jsonl"]),
+    type=click.Choice(["full", "concise", "json", "jsonl", "csv", "sarif"]),
     default="full",
     show_default=True,
 )

@@ -12,6 +12,8 @@ FORMATS: dict[str, tuple[str, bool]] = {
     "concise": ("claimscrub.reporters.terminal", True),
     "json": ("claimscrub.reporters.json_report", False),
     "jsonl": ("claimscrub.reporters.json_report", False),
+    "csv": ("claimscrub.reporters.csv_report", False),
+    "sarif": ("claimscrub.reporters.sarif", False),
 }
 
 

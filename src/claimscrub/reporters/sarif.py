@@ -1,0 +1,108 @@
+"""SARIF 2.1.0: the rule catalogue under ``tool.driver.rules``, one result per finding.
+
+Each result names its file (``physicalLocation``; CSV rows as line numbers, the header
+being line 1) and, as SARIF's ``logicalLocations``, the claim and line it concerns; the
+payer's likely answer and the fix travel in ``properties``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from claimscrub.rules.registry import load_builtin_rules
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _rule_descriptors() -> list[dict[str, Any]]:
+    out = []
+    for rule in sorted(load_builtin_rules().values(), key=lambda r: r.code):
+        out.append(
+            {
+                "id": rule.code,
+                "name": rule.name,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": rule.doc},
+                "help": {"text": rule.doc, "markdown": rule.doc},
+                "helpUri": f"docs/rules/{rule.code}.md",
+                "defaultConfiguration": {"level": _LEVEL[rule.severity.value]},
+                "properties": {
+                    "carc": rule.carc,
+                    "rarc": list(rule.rarc),
+                    "category": rule.category,
+                },
+            }
+        )
+    return out
+
+
+def _location(claim: dict[str, Any], finding: dict[str, Any]) -> dict[str, Any]:
+    loc = finding.get("location") or {}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": claim["source"]}}
+    if loc.get("row") is not None:
+        physical["region"] = {"startLine": int(loc["row"]) + 1}
+    line = finding.get("line")
+    name = f"{claim['id']}/line {line}" if line is not None else claim["id"]
+    logical = {
+        "name": name,
+        "fullyQualifiedName": f"{claim['source']}::{name}",
+        "kind": "claim line" if line else "claim",
+    }
+    return {"physicalLocation": physical, "logicalLocations": [logical]}
+
+
+def document(result: dict[str, Any]) -> dict[str, Any]:
+    """The SARIF log of a result document."""
+    rules = _rule_descriptors()
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    results = []
+    for claim in result["claims"]:
+        for f in claim["findings"]:
+            item: dict[str, Any] = {
+                "ruleId": f["rule"],
+                "level": _LEVEL[f["severity"]],
+                "message": {"text": f["message"]},
+                "locations": [_location(claim, f)],
+                "properties": {
+                    "claim": claim["id"],
+                    "line": f.get("line"),
+                    "carc": f.get("carc"),
+                    "rarc": f.get("rarc", []),
+                    "source": f.get("source"),
+                    "x12": (f.get("location") or {}).get("x12"),
+                    "json_path": (f.get("location") or {}).get("json_path"),
+                },
+            }
+            if f["rule"] in index:
+                item["ruleIndex"] = index[f["rule"]]
+            if "fix" in f:
+                item["properties"]["fix"] = f["fix"]
+                item["properties"]["fix_title"] = f.get("fix_title")
+                item["properties"]["applicability"] = f.get("applicability")
+            results.append(item)
+    meta = result["claimscrub"]
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "claimscrub",
+                        "version": meta["version"],
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+                "properties": {"refdata": meta["refdata"], "rules_hash": meta.get("rules_hash")},
+            }
+        ],
+    }
+
+
+def render(result: dict[str, Any], stream: TextIO, fmt: str) -> None:
+    """Write the SARIF log."""
+    json.dump(document(result), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
