@@ -1,12 +1,24 @@
-"""What the two quarterly ASP files share: the effective window printed in their banner."""
+"""What the two quarterly ASP files share: the effective window printed in their banner,
+and how a parsed, validated ASP table becomes a dated release."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from claimscrub.refdata.official.base import ImportFailed, month_number, quarter_bounds, quarter_of
+import polars as pl
+
+from claimscrub.refdata.official.base import (
+    ImportFailed,
+    ParsedFile,
+    month_number,
+    quarter_bounds,
+    quarter_of,
+    sha256_of,
+)
+from claimscrub.refdata.official.tables import Header, Row, banner_text
 
 _WINDOW = re.compile(
     r"effective\s+([A-Za-z]+)\.?\s+(\d{1,2}),?\s+(\d{4})\s+(?:through|thru|to|-|–)\s+"
@@ -53,4 +65,44 @@ def asp_window(path: Path, banner: str) -> tuple[str, dt.date, dt.date, str]:
     raise ImportFailed(
         "cannot tell the quarter (no 'Effective … through …' line); name it with --release YYYY-Qn",
         path=path,
+    )
+
+
+def parsed_asp_file(
+    *,
+    path: Path,
+    data: bytes,
+    rows: list[Row],
+    head: Header,
+    frame: pl.DataFrame,
+    lines: list[int],
+    kind: str,
+    dataset: str,
+    title: str,
+    notes: Callable[[pl.DataFrame, str], list[str]],
+) -> ParsedFile:
+    """A validated ASP table as a release: its window from the banner, dates added.
+
+    ``title`` is completed with the window's month and the file name; ``notes`` gets the
+    frame and how the quarter was found.
+    """
+    if frame.is_empty():
+        raise ImportFailed("the table has no Level II rows", path=path, line=head.line)
+    release, start, end, how = asp_window(path, banner_text(rows, head))
+    frame = frame.with_columns(
+        pl.lit(start.isoformat()).alias("effective_start"),
+        pl.lit(end.isoformat()).alias("effective_end"),
+    )
+    return ParsedFile(
+        path=path,
+        kind=kind,
+        dataset=dataset,
+        release=release,
+        effective_from=start,
+        effective_to=end,
+        raw=frame,
+        lines=lines,
+        sha256=sha256_of(data),
+        title=f"{title}, {start:%B %Y} ({path.name})",
+        notes=notes(frame, how),
     )

@@ -18,27 +18,25 @@ from pathlib import Path
 
 import polars as pl
 
-from claimscrub.refdata.official.asp_common import asp_window
+from claimscrub.refdata.official.asp_common import parsed_asp_file
 from claimscrub.refdata.official.base import (
-    ImportFailed,
     ParsedFile,
     check_duplicates,
     drop_cpt_cdt,
-    sha256_of,
 )
 from claimscrub.refdata.official.tables import (
     NUMBER,
     Header,
     Row,
-    banner_text,
     locate_header,
     optional_values,
     require_values,
     table_frame,
 )
+from claimscrub.refdata.sources import ndc_hcpcs
 
 KIND = "asp_crosswalk"
-DATASET = "ndc_hcpcs"
+DATASET = ndc_hcpcs.DATASET
 
 
 def _code_header(key: str) -> bool:
@@ -71,19 +69,8 @@ REQUIRED = (
     "bill_units_per_pkg_item",
     "bill_units_per_ndc",
 )
-COLUMNS = (
-    "hcpcs_code",
-    "short_description",
-    "labeler_name",
-    "ndc_or_alternate_id",
-    "ndc11",
-    "drug_name",
-    "hcpcs_dosage",
-    "pkg_size",
-    "pkg_qty",
-    "bill_units_per_pkg_item",
-    "bill_units_per_ndc",
-)
+# The raw canonical frame of the dataset, without the effective dates the file's banner gives.
+COLUMNS = tuple(c for c in ndc_hcpcs.RAW_COLUMNS if c not in ("effective_start", "effective_end"))
 _CMS_NAME = {
     "pkg_size": "PKG SIZE",
     "pkg_qty": "PKG QTY",
@@ -127,25 +114,17 @@ def parse(path: Path, data: bytes, rows: list[Row], head: Header) -> ParsedFile:
     for column, cms in _CMS_NAME.items():
         optional_values(frame, lines, path, column, cms, NUMBER, "a number")
     check_duplicates(frame, lines, ["hcpcs_code", "ndc_or_alternate_id"], path)
-    if frame.is_empty():
-        raise ImportFailed("the table has no Level II rows", path=path, line=head.line)
-    release, start, end, how = asp_window(path, banner_text(rows, head))
-    frame = frame.with_columns(
-        pl.lit(start.isoformat()).alias("effective_start"),
-        pl.lit(end.isoformat()).alias("effective_end"),
-    )
-    return ParsedFile(
+    return parsed_asp_file(
         path=path,
+        data=data,
+        rows=rows,
+        head=head,
+        frame=frame,
+        lines=lines,
         kind=KIND,
         dataset=DATASET,
-        release=release,
-        effective_from=start,
-        effective_to=end,
-        raw=frame,
-        lines=lines,
-        sha256=sha256_of(data),
-        title=f"ASP NDC-HCPCS Crosswalk for Medicare Part B Drugs, {start:%B %Y} ({path.name})",
-        notes=[
+        title="ASP NDC-HCPCS Crosswalk for Medicare Part B Drugs",
+        notes=lambda frame, how: [
             f"{frame.height} Level II rows ({frame['ndc11'].null_count()} with an alternate ID "
             f"instead of an NDC); {dropped} CPT/CDT rows dropped; quarter {how}."
         ],

@@ -17,27 +17,25 @@ from pathlib import Path
 
 import polars as pl
 
-from claimscrub.refdata.official.asp_common import asp_window
+from claimscrub.refdata.official.asp_common import parsed_asp_file
 from claimscrub.refdata.official.base import (
-    ImportFailed,
     ParsedFile,
     check_duplicates,
     drop_cpt_cdt,
-    sha256_of,
 )
 from claimscrub.refdata.official.tables import (
     NUMBER,
     Header,
     Row,
-    banner_text,
     locate_header,
     optional_values,
     require_values,
     table_frame,
 )
+from claimscrub.refdata.sources import asp
 
 KIND = "asp_pricing"
-DATASET = "asp"
+DATASET = asp.DATASET
 ALIASES = {
     "HCPCSCODE": "hcpcs_code",
     "SHORTDESCRIPTION": "short_description",
@@ -58,19 +56,8 @@ REQUIRED = (
     "payment_limit",
     "coinsurance_pct",
 )
-COLUMNS = (
-    "hcpcs_code",
-    "short_description",
-    "hcpcs_code_dosage",
-    "payment_limit",
-    "coinsurance_pct",
-    "vaccine_awp_pct",
-    "vaccine_limit",
-    "blood_awp_pct",
-    "blood_limit",
-    "clotting_factor",
-    "notes",
-)
+# The raw canonical frame of the dataset, without the effective dates the file's banner gives.
+COLUMNS = tuple(c for c in asp.RAW_COLUMNS if c not in ("effective_start", "effective_end"))
 _CMS_NAME = {v: k for k, v in ALIASES.items()}
 
 
@@ -107,23 +94,17 @@ def parse(path: Path, data: bytes, rows: list[Row], head: Header) -> ParsedFile:
     ):
         optional_values(frame, lines, path, column, _CMS_NAME[column], NUMBER, "a number")
     check_duplicates(frame, lines, ["hcpcs_code"], path)
-    if frame.is_empty():
-        raise ImportFailed("the table has no Level II rows", path=path, line=head.line)
-    release, start, end, how = asp_window(path, banner_text(rows, head))
-    frame = frame.with_columns(
-        pl.lit(start.isoformat()).alias("effective_start"),
-        pl.lit(end.isoformat()).alias("effective_end"),
-    )
-    return ParsedFile(
+    return parsed_asp_file(
         path=path,
+        data=data,
+        rows=rows,
+        head=head,
+        frame=frame,
+        lines=lines,
         kind=KIND,
         dataset=DATASET,
-        release=release,
-        effective_from=start,
-        effective_to=end,
-        raw=frame,
-        lines=lines,
-        sha256=sha256_of(data),
-        title=f"ASP Payment Allowance Limits, Medicare Part B Drugs, {start:%B %Y} ({path.name})",
-        notes=[f"{frame.height} Level II rows; {dropped} CPT/CDT rows dropped; quarter {how}."],
+        title="ASP Payment Allowance Limits, Medicare Part B Drugs",
+        notes=lambda frame, how: [
+            f"{frame.height} Level II rows; {dropped} CPT/CDT rows dropped; quarter {how}."
+        ],
     )
