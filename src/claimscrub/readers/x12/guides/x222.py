@@ -99,7 +99,9 @@ LOOPS: tuple[Loop, ...] = (
     Loop("2440", "Form identification", ("2400",), "LQ", 5510, segments=(("FRM", 5520),)),
 )  # fmt: skip
 
-PICKS: tuple[Pick, ...] = (
+# The parties of the claim (submitter, receiver, billing provider, subscriber, payer, patient)
+# sit in the same loops and elements in 837P and 837I.
+PARTY_PICKS: tuple[Pick, ...] = (
     # 1000A / 1000B: submitter and receiver
     Pick(c.SUBMITTER_NAME, "1000A", "NM1", 3),
     Pick(c.SUBMITTER_ID, "1000A", "NM1", 9),
@@ -123,6 +125,10 @@ PICKS: tuple[Pick, ...] = (
     Pick("_pat_first", "2010CA", "NM1", 4),
     Pick("_pat_birth", "2010CA", "DMG", 2, kind="D8", label="DMG02 (patient birth date)"),
     Pick("_pat_sex", "2010CA", "DMG", 3),
+)
+
+PICKS: tuple[Pick, ...] = (
+    *PARTY_PICKS,
     # 2300: claim
     Pick(c.CLAIM_ID, "2300", "CLM", 1, required=True, label="CLM01 (claim id)"),
     Pick(c.TOTAL_CHARGE, "2300", "CLM", 2, kind="R", required=True, label="CLM02 (total charge)"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from claimscrub.model import columns as c
 from claimscrub.readers.x12.guides.spec import ROOT, DatePick, Diagnoses, Guide, Loop, Pick
-from claimscrub.readers.x12.guides.x222 import HL_PARENTS, SCOPES
+from claimscrub.readers.x12.guides.x222 import HL_PARENTS, PARTY_PICKS, SCOPES
 
 _REF2710 = (("REF", 2710),)
 _REF3550 = (("REF", 3550),)
@@ -90,25 +90,7 @@ LOOPS: tuple[Loop, ...] = (
 )  # fmt: skip
 
 PICKS: tuple[Pick, ...] = (
-    Pick(c.SUBMITTER_NAME, "1000A", "NM1", 3),
-    Pick(c.SUBMITTER_ID, "1000A", "NM1", 9),
-    Pick(c.RECEIVER_NAME, "1000B", "NM1", 3),
-    Pick(c.RECEIVER_ID, "1000B", "NM1", 9),
-    Pick(c.BILLING_NAME, "2010AA", "NM1", 3),
-    Pick(c.BILLING_NPI, "2010AA", "NM1", 9),
-    Pick(c.CLAIM_FILING_INDICATOR, "2000B", "SBR", 9),
-    Pick(c.SUBSCRIBER_ID, "2010BA", "NM1", 9),
-    Pick("_sub_last", "2010BA", "NM1", 3),
-    Pick("_sub_first", "2010BA", "NM1", 4),
-    Pick("_sub_birth", "2010BA", "DMG", 2, kind="D8", label="DMG02 (subscriber birth date)"),
-    Pick("_sub_sex", "2010BA", "DMG", 3),
-    Pick(c.PAYER_NAME, "2010BB", "NM1", 3),
-    Pick(c.PAYER_ID, "2010BB", "NM1", 9),
-    Pick("_pat_id", "2010CA", "NM1", 9),
-    Pick("_pat_last", "2010CA", "NM1", 3),
-    Pick("_pat_first", "2010CA", "NM1", 4),
-    Pick("_pat_birth", "2010CA", "DMG", 2, kind="D8", label="DMG02 (patient birth date)"),
-    Pick("_pat_sex", "2010CA", "DMG", 3),
+    *PARTY_PICKS,
     Pick(c.CLAIM_ID, "2300", "CLM", 1, required=True, label="CLM01 (claim id)"),
     Pick(c.TOTAL_CHARGE, "2300", "CLM", 2, kind="R", required=True, label="CLM02 (total charge)"),
     Pick("_clm05_1", "2300", "CLM", 5, 1, required=True, label="CLM05-1 (facility type code)"),
