@@ -92,10 +92,34 @@ class Report:
     def _finding_dicts(self) -> dict[int, list[dict[str, Any]]]:
         index = self.rule_index
         locs = self.lines.select(
-            c.CLAIM_KEY, c.LINE_NO, c.SRC, c.SEG_ORDINAL, c.X12_LOOP, c.X12_SEG, c.ROW, c.JSON_PATH
+            c.CLAIM_KEY,
+            c.LINE_NO,
+            c.SRC,
+            c.SEG_ORDINAL,
+            c.X12_LOOP,
+            c.X12_SEG,
+            c.ROW,
+            c.JSON_PATH,
+            c.HCPCS,
+            pl.col(c.CHARGE).alias("_line_charge"),
         )
-        rows = self.findings.filter(pl.col(c.CLAIM_KEY).is_not_null()).join(
-            locs, on=[c.CLAIM_KEY, c.LINE_NO], how="left"
+        # what a finding puts at risk, for reports that chart by payer and code: the line's
+        # code and charge, or for a claim-level finding the claim's total charge (CLM02; the
+        # sum of its line charges when the input has no total, as in Claims JSON and CSV)
+        line_sums = self.lines.group_by(c.CLAIM_KEY).agg(
+            pl.when(pl.col(c.CHARGE).is_not_null().any())
+            .then(pl.col(c.CHARGE).sum())
+            .alias("_lines_charge")
+        )
+        claim_facts = (
+            self.claims.select(c.CLAIM_KEY, c.PAYER_TYPE, c.PAYER_ID, c.PAYER_NAME, c.TOTAL_CHARGE)
+            .join(line_sums, on=c.CLAIM_KEY, how="left")
+            .with_columns(pl.coalesce(c.TOTAL_CHARGE, "_lines_charge").alias("_claim_charge"))
+        )
+        rows = (
+            self.findings.filter(pl.col(c.CLAIM_KEY).is_not_null())
+            .join(locs, on=[c.CLAIM_KEY, c.LINE_NO], how="left")
+            .join(claim_facts, on=c.CLAIM_KEY, how="left")
         )
         grouped: dict[int, list[dict[str, Any]]] = {}
         for row in rows.iter_rows(named=True):
@@ -108,6 +132,13 @@ class Report:
                 "message": row["message"],
                 "carc": row["carc"],
                 "rarc": row["rarc"] or [],
+                "hcpcs": row[c.HCPCS],
+                "charge": row["_claim_charge"] if row[c.LINE_NO] is None else row["_line_charge"],
+                "payer": {
+                    "type": row[c.PAYER_TYPE],
+                    "id": row[c.PAYER_ID],
+                    "name": row[c.PAYER_NAME],
+                },
             }
             if row["fix"] is not None:
                 item["fix"] = json.loads(row["fix"])
