@@ -1,0 +1,92 @@
+"""Every failure is the one envelope: ok false, a sentence, the items, the status."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+ENVELOPE_KEYS = {"ok", "error", "errors", "status"}
+
+
+def assert_envelope(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == ENVELOPE_KEYS
+    assert body["ok"] is False
+    assert body["status"] == status
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["errors"], list)
+    return body
+
+
+def test_unknown_endpoint(api) -> None:
+    body = assert_envelope(api.get("/v1/nothing-here"), 404)
+    assert "openapi.json" in body["error"]
+
+
+def test_wrong_method(api) -> None:
+    assert_envelope(api.get("/v1/check"), 405)
+
+
+def test_unknown_rule(api) -> None:
+    body = assert_envelope(api.get("/v1/rules/XYZ999"), 404)
+    assert "/v1/rules" in body["error"]
+
+
+@pytest.mark.parametrize(
+    ("params", "loc"),
+    [
+        ({"as_of": "2025-13-40"}, "query.as_of"),
+        ({"format": "pdf"}, "query.format"),
+        ({"input_format": "hl7"}, "query.input_format"),
+    ],
+)
+def test_invalid_query_parameters_are_422_naming_them(api, example_837, params, loc) -> None:
+    body = assert_envelope(api.post("/v1/check", params=params, content=example_837), 422)
+    assert [item["loc"] for item in body["errors"]] == [loc]
+    assert loc in body["error"]
+    # The offending value is not echoed back.
+    assert str(next(iter(params.values()))) not in response_text(body)
+
+
+def response_text(body: dict) -> str:
+    return " ".join([body["error"], *(str(item) for item in body["errors"])])
+
+
+def test_unknown_selector_is_422(api, example_837) -> None:
+    body = assert_envelope(
+        api.post("/v1/check", params={"select": "NOPE"}, content=example_837), 422
+    )
+    assert body["errors"][0]["loc"] == "query.select"
+    assert "NOPE" in body["error"]
+
+
+def test_unknown_payer_is_422_listing_the_packs(api, example_837) -> None:
+    body = assert_envelope(
+        api.post("/v1/check", params={"payer": "acme"}, content=example_837), 422
+    )
+    assert "medicare-dme" in body["error"]
+
+
+def test_empty_body_is_400(api) -> None:
+    assert_envelope(api.post("/v1/check", content=b"  \n"), 400)
+
+
+def test_multipart_without_the_file_field_is_400(api) -> None:
+    body = assert_envelope(api.post("/v1/check", files={"claims": ("a.837", b"ISA*")}), 400)
+    assert body["errors"] == [{"loc": "body.file", "message": "required"}]
+
+
+def test_unsupported_content_type_is_415(api) -> None:
+    body = assert_envelope(
+        api.post("/v1/check", content=b"\x89PNG", headers={"content-type": "image/png"}), 415
+    )
+    assert "application/edi-x12" in body["error"]
+
+
+def test_bad_content_length_is_400(api, example_837) -> None:
+    request = api._client.build_request("POST", "/v1/check", content=example_837)
+    request.headers["content-length"] = "lots"
+    response = api._runner.run(api._client.send(request))
+    assert_envelope(response, 400)
