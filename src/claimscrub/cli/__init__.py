@@ -22,11 +22,14 @@ from claimscrub import __version__
 _COMMANDS = {
     "check": "check",
     "code": "code",
+    "explain": "explain",
     "ndc": "ndc",
     "refdata": "refdata",
     "convert": "convert",
     "rules": "rules",
     "rule": "rule",
+    "config": "config",
+    "serve": "serve",
 }
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

@@ -1,4 +1,4 @@
-"""Read claims from X12 837, Claims JSON and Claims CSV into the canonical frames.
+"""Read claims from X12 837, Claims JSON, Claims CSV and flat Parquet into the canonical frames.
 
 ``read_claims(paths)`` sniffs each input's format from its first bytes (never from its
 file name), reads it with the matching reader and joins the results into one
@@ -39,7 +39,7 @@ __all__ = [
     "sniff_format",
 ]
 
-FORMATS = ("x12", "json", "csv")
+FORMATS = ("x12", "json", "csv", "parquet")
 STDIN = "-"
 _SNIFF_BYTES = 4096
 _BOM = b"\xef\xbb\xbf"
@@ -62,7 +62,7 @@ class ClaimSet(ClaimBatch):
 
 
 def sniff_format(head: bytes) -> str | None:
-    """The format of an input from its first bytes: ``x12``, ``json``, ``csv`` or None.
+    """The format of an input from its first bytes: ``x12``, ``json``, ``csv``, ``parquet`` or None.
 
     X12 starts with ``ISA`` and Claims JSON with ``{`` (or ``[``, which the JSON reader
     then explains), after an optional UTF-8 byte order mark and white space. Claims CSV
@@ -76,6 +76,8 @@ def sniff_format(head: bytes) -> str | None:
     >>> sniff_format(b"claim_id,hcpcs\\nC1,J7507\\n")
     'csv'
     """
+    if head.startswith(b"PAR1"):
+        return "parquet"  # the flat line table of `claimscrub convert -o X.parquet`
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None  # UTF-16: none of the formats; the reason says how to fix it
     text = head[len(_BOM) :] if head.startswith(_BOM) else head
@@ -118,13 +120,21 @@ def _read_x12(source: PathArg | bytes, src: str) -> ClaimSet:
     return ClaimSet(batch.claims, batch.lines, batch.rejected, batch.warnings)
 
 
+def _read_parquet(source: PathArg | bytes, src: str) -> ClaimSet:
+    from claimscrub.readers.parquet_claims import read_parquet_claims
+
+    current, history = read_parquet_claims(source, src)
+    read = ClaimSet(current.claims, current.lines, current.rejected, current.warnings, history)
+    return _combine([read], [])  # history keys after the claims' keys
+
+
 def read_bytes(data: bytes, src: str, *, input_format: str = "auto") -> ClaimSet:
     """Read one input held in memory (an upload, stdin).
 
     Args:
         data: the input's bytes.
         src: the name recorded in ``src`` and in messages.
-        input_format: ``auto`` (sniff), ``x12``, ``json`` or ``csv``.
+        input_format: ``auto`` (sniff), ``x12``, ``json``, ``csv`` or ``parquet``.
     """
     fmt = _check_format(input_format)
     if fmt == "auto":
@@ -135,6 +145,8 @@ def read_bytes(data: bytes, src: str, *, input_format: str = "auto") -> ClaimSet
             return _problem(src, _unknown_format_reason(data[:_SNIFF_BYTES]))
     if fmt == "x12":
         return _read_x12(data, src)
+    if fmt == "parquet":
+        return _read_parquet(data, src)
     if fmt == "json":
         from claimscrub.readers.json_claims import read_json_claims
 
@@ -168,6 +180,8 @@ def _read_one(path: PathArg, input_format: str) -> ClaimSet:
         fmt = input_format if input_format != "auto" else sniff_format(head)
         if fmt == "x12":
             return _read_x12(file, name)  # the X12 reader streams from the file
+        if fmt == "parquet":
+            return _read_parquet(file, name)
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
@@ -189,8 +203,8 @@ def read_claims(
     """Read claims from files (or ``-`` for standard input) into one :class:`ClaimSet`.
 
     Args:
-        inputs: paths of X12 837, Claims JSON or Claims CSV files; ``-`` reads stdin.
-        input_format: ``auto`` (sniff each input), ``x12``, ``json`` or ``csv``.
+        inputs: paths of X12 837, Claims JSON, Claims CSV or flat Parquet files; ``-`` reads stdin.
+        input_format: ``auto`` (sniff each input), ``x12``, ``json``, ``csv`` or ``parquet``.
         history: inputs whose claims are all history (already billed claims).
 
     Returns:

@@ -14,6 +14,8 @@ FORMATS: dict[str, tuple[str, bool]] = {
     "jsonl": ("claimscrub.reporters.json_report", False),
     "csv": ("claimscrub.reporters.csv_report", False),
     "sarif": ("claimscrub.reporters.sarif", False),
+    "parquet": ("claimscrub.reporters.parquet_report", False),  # binary: needs -o FILE
+    "html": ("claimscrub.reporters.html", False),  # a document: nothing may be added to it
 }
 
 

@@ -7,12 +7,19 @@ prints one line per finding (``file:claim:line: CODE message``), like ruff's.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from rich.console import Console
 from rich.text import Text
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_SEVERITY_WORDS = {
+    "error": ("error", "errors"),
+    "warning": ("warning", "warnings"),
+    "info": ("info", "info"),
+}
 
 
 def _answer(finding: dict[str, Any]) -> str:
@@ -23,10 +30,43 @@ def _fix_text(fix: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {v}" for k, v in fix.items())
 
 
+@dataclass
+class Tally:
+    """Findings counted while claims are written, for the footer."""
+
+    findings: int = 0
+    fixable: int = 0
+    by_severity: Counter[str] = field(default_factory=Counter)
+
+    def add(self, claims: Iterable[dict[str, Any]]) -> None:
+        """Count the findings of ``claims``."""
+        for claim in claims:
+            for f in claim["findings"]:
+                self.findings += 1
+                self.fixable += "fix" in f
+                self.by_severity[f["severity"]] += 1
+
+
+def console_for(stream: TextIO) -> Console:
+    """The console the terminal formats write with (colours only on a terminal)."""
+    return Console(file=stream, highlight=False, soft_wrap=True)
+
+
 def render(result: dict[str, Any], stream: TextIO, fmt: str) -> None:
     """Write the report for people (colours only when ``stream`` is a terminal)."""
-    console = Console(file=stream, highlight=False, soft_wrap=True)
-    for claim in result["claims"]:
+    console = console_for(stream)
+    tally = Tally()
+    render_claims(result["claims"], console, fmt, tally)
+    render_rejected(result["rejected"], console)
+    footer(result, tally, console)
+
+
+def render_claims(
+    claims: Iterable[dict[str, Any]], console: Console, fmt: str, tally: Tally
+) -> None:
+    """Write the findings of ``claims`` (``full``: grouped by claim; ``concise``: a line each)."""
+    for claim in claims:
+        tally.add([claim])
         if not claim["findings"]:
             continue
         if fmt == "full":
@@ -58,35 +98,57 @@ def render(result: dict[str, Any], stream: TextIO, fmt: str) -> None:
                 )
         if fmt == "full":
             console.print()
-    for rejected in result["rejected"]:
-        where = (
-            rejected.get("seg_ordinal") or rejected.get("row") or rejected.get("json_path") or "-"
-        )
+
+
+def render_rejected(rejected: Iterable[dict[str, Any]], console: Console) -> None:
+    """One line per input that could not be read as claims."""
+    for item in rejected:
+        where = item.get("seg_ordinal") or item.get("row") or item.get("json_path") or "-"
         console.print(
             Text(
-                f"{rejected.get('src', '?')}:{where}: rejected input: {rejected['reason']}",
+                f"{item.get('src', '?')}:{where}: rejected input: {item['reason']}",
                 style="red",
             )
         )
-    _footer(result, console)
 
 
-def _footer(result: dict[str, Any], console: Console) -> None:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def footer(result: dict[str, Any], tally: Tally, console: Console) -> None:
+    """The summary under the findings: claims by status, findings by severity, what next.
+
+    ``result`` needs ``summary``, ``skipped_rules`` and ``engine_errors`` (its claims
+    were counted into ``tally`` as they were written).
+    """
     s = result["summary"]
-    counts = Counter(f["rule"] for claim in result["claims"] for f in claim["findings"])
-    total = sum(counts.values())
+    severities = ", ".join(
+        f"{n} {one if n == 1 else many}"
+        for level, (one, many) in _SEVERITY_WORDS.items()
+        if (n := tally.by_severity[level])
+    )
+    found = f"{_plural(tally.findings, 'finding')}" + (f" ({severities})" if severities else "")
     console.print(
         Text(
             f"Checked {s['claims']} claims ({s['lines']} lines): {s['error']} with errors, "
-            f"{s['warning']} with warnings, {s['clean']} clean; {total} findings; "
+            f"{s['warning']} with warnings, {s['clean']} clean; {found}; "
             f"{s['rejected_input']} inputs rejected.",
             style="bold",
         )
     )
-    fixable = sum(1 for claim in result["claims"] for f in claim["findings"] if "fix" in f)
-    if fixable:
+    if tally.fixable:
         console.print(
-            Text(f"{fixable} findings carry a fix (see --fix / --unsafe-fixes).", style="dim")
+            Text(f"{tally.fixable} findings carry a fix (see --fix / --unsafe-fixes).", style="dim")
+        )
+    skipped = result.get("skipped_rules") or []
+    if skipped:
+        console.print(
+            Text(
+                f"{_plural(len(skipped), 'rule')} skipped for lack of input data "
+                f"({', '.join(item['rule'] for item in skipped)}).",
+                style="dim",
+            )
         )
     for item in result.get("engine_errors", []):
         console.print(Text(f"internal: rule {item['rule']} failed: {item['error']}", style="red"))
