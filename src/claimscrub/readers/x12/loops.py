@@ -13,19 +13,21 @@ vectorised passes instead of a per-segment state machine:
    parent is open and not before an earlier sibling (a static transition table).
 5. HL02 must point at the open HL of the parent level (HL03 20 → 22 → 23).
 
-Segment ids, qualifiers and loops are turned into small integer codes so that
-every lookup is a ``gather`` from a table built once per guide (no string keys in
-the hot path). The result adds ``sc`` (segment code), ``q1``, ``lc`` (loop code),
-``pos``, an error code ``err`` (0 = fine) and the keys of the open scopes
-(``k_txn``, ``k_billing``, ``k_subscriber``, ``k_patient``, ``k_claim``,
-``k_line``: the ordinal of the segment that opened each, or null), which
-``flatten.py`` uses to attach data and errors to claims.
+Segment ids and loop qualifiers are turned into small integer codes shared by all
+guides (:func:`segment_codes`, which the reader runs in its tokenizer thread), so
+that every lookup is a ``gather`` from a table built once per guide (no string
+keys in the hot path). The result has ``sc`` (segment code), ``qc`` (qualifier
+code), ``lc`` (loop code), ``pos``, an error code ``err`` (0 = fine),
+the keys of the open scopes (``k_txn``, ``k_billing``, ``k_subscriber``,
+``k_patient``, ``k_claim``, ``k_line``: the ordinal of the segment that opened
+each, or null) and ``_k``, the key of the scope the row's own loop belongs to,
+which ``flatten.py`` uses to attach data and errors to claims.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import polars as pl
 
@@ -47,15 +49,11 @@ class Tables:
 
     loop_ids: tuple[str, ...]  # loop code -> loop id
     loop_code: dict[str, int]
-    seg_code: dict[str, int]  # segment id -> code (0 = not in this guide)
+    seg_code: dict[str, int]  # segment id -> code (0 = in no guide; see Vocabulary)
     qual_code: dict[str, int]  # opener qualifier value -> code (0 = other)
     n_seg: int
     n_qual: int
     hard: pl.Series  # [seg * n_qual + qual] -> loop code of a hard anchor
-    hard_qualified: tuple[
-        tuple[str, int], ...
-    ]  # (opener, qualifier element) of qualified hard anchors
-    qualified_leaf_openers: tuple[int, ...]  # segment codes that open a leaf loop by qualifier
     soft: pl.Series  # [hard region * n_seg + seg] -> loop code
     leaf: pl.Series  # [(region * n_seg + seg) * n_qual + qual] -> loop code
     own: pl.Series  # [loop * n_seg + seg] -> TR3 position (segments other than the opener)
@@ -63,7 +61,8 @@ class Tables:
     position: pl.Series  # [loop] -> position of the loop inside its parent
     transitions: pl.Series  # [new loop * n_loop + previous loop] -> _T_*
     scope_opened_by: dict[str, list[int]]  # scope -> hard anchor loop codes that open it
-    once: tuple[int, ...]  # segment codes that may occur once per loop instance
+    once_only: pl.Series  # [segment code] -> may occur only once per loop instance
+    scope_of_loop: pl.Series  # [loop] -> index in SCOPE_ORDER of the scope its data is in
 
 
 def _chains(loop_id: str, loops: dict[str, Loop]) -> list[list[str]]:
@@ -101,30 +100,126 @@ def _table(size: int, entries: dict[int, int], dtype: pl.DataType) -> pl.Series:
     return pl.Series(values, dtype=dtype)
 
 
+# Envelope segments: coded like the guides' segments so the reader finds them by code.
+ENVELOPE_IDS = ("ISA", "GS", "ST", "SE", "GE", "IEA")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Segment ids and loop qualifiers of every guide, as small integer codes.
+
+    Codes are shared by all guides, so a frame is coded once (in the tokenizer's
+    thread) whatever guides its transactions use; 0 means "not in any guide".
+    """
+
+    seg_code: dict[str, int]
+    qual_code: dict[str, int]
+    # Segments whose qualifier opens a loop (NM1 by NM101, HL by HL03): the element.
+    qualifier_element: dict[str, int]
+
+    @property
+    def n_seg(self) -> int:
+        return len(self.seg_code) + 1
+
+    @property
+    def n_qual(self) -> int:
+        return len(self.qual_code) + 1
+
+    @cached_property
+    def segment_enum(self) -> pl.Enum:
+        """The segment ids as an enum whose physical values are the codes minus one."""
+        return pl.Enum(sorted(self.seg_code, key=self.seg_code.__getitem__))
+
+    @cached_property
+    def qualifier_enum(self) -> pl.Enum:
+        """The qualifiers as an enum whose physical values are the codes minus one."""
+        return pl.Enum(sorted(self.qual_code, key=self.qual_code.__getitem__))
+
+    @cached_property
+    def qualifier_elements(self) -> pl.Series:
+        """[segment code] -> the element holding its loop qualifier (null: none)."""
+        table: list[int | None] = [None] * self.n_seg
+        for seg_id, element in self.qualifier_element.items():
+            table[self.seg_code[seg_id]] = element
+        return pl.Series(table, dtype=pl.Int64)
+
+
+def _code(values: pl.Expr, enum: pl.Enum) -> pl.Expr:
+    """Code (1-based index in ``enum``) of each value, 0 for a value not in it or null."""
+    return (values.cast(enum, strict=False).to_physical().cast(pl.Int16) + 1).fill_null(0)
+
+
 @cache
+def vocabulary() -> Vocabulary:
+    """The shared codes of all guides in :data:`claimscrub.readers.x12.guides.GUIDES`."""
+    from claimscrub.readers.x12.guides import GUIDES
+
+    loops = [lp for g in GUIDES for lp in g.loops]
+    seg_ids = sorted(
+        set(ENVELOPE_IDS)
+        | {lp.opener for lp in loops}
+        | {s for lp in loops for s, _ in lp.segments}
+    )
+    quals = sorted({q for lp in loops for q in lp.qualifiers})
+    qualifier_element: dict[str, int] = {}
+    for lp in loops:
+        if lp.qualifiers:
+            known = qualifier_element.setdefault(lp.opener, lp.qualifier_element)
+            if known != lp.qualifier_element:
+                raise ValueError(f"{lp.opener} opens loops by two different elements")
+    return Vocabulary(
+        {s: i + 1 for i, s in enumerate(seg_ids)},
+        {q: i + 1 for i, q in enumerate(quals)},
+        qualifier_element,
+    )
+
+
+def segment_codes(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add ``sc`` (segment code) and ``qc`` (loop qualifier code) to a frame.
+
+    ``qc`` is the code of the qualifier of a segment that opens loops by qualifier
+    (NM101, HL03), else 0. ``frame`` has ``id`` and ``e`` (see ``segment_frame``).
+    """
+    v = vocabulary()
+    frame = frame.with_columns(_code(pl.col("id"), v.segment_enum).alias("sc"))
+    qualifier = pl.col("e").list.get(
+        pl.lit(v.qualifier_elements).gather(pl.col("sc").cast(pl.Int64)), null_on_oob=True
+    )
+    return frame.with_columns(_code(qualifier, v.qualifier_enum).alias("qc"))
+
+
+_TABLES: dict[int, tuple[Guide, Tables]] = {}
+
+
 def tables(guide: Guide) -> Tables:
-    """Build (once per guide) the codes and tables that drive :func:`assign`."""
+    """The codes and tables that drive :func:`assign`, built once per guide."""
+    # Keyed by identity: hashing a guide (a tree of frozen dataclasses) costs more than
+    # a frame's worth of lookups.
+    hit = _TABLES.get(id(guide))
+    if hit is None or hit[0] is not guide:
+        hit = (guide, _build_tables(guide))
+        _TABLES[id(guide)] = hit
+    return hit[1]
+
+
+def _build_tables(guide: Guide) -> Tables:
     loops = {lp.id: lp for lp in guide.loops}
     loop_ids = tuple(lp.id for lp in guide.loops)
     loop_code = {lid: i for i, lid in enumerate(loop_ids)}
-    seg_ids = sorted(
-        {lp.opener for lp in guide.loops} | {s for lp in guide.loops for s, _ in lp.segments}
-    )
-    seg_code = {s: i + 1 for i, s in enumerate(seg_ids)}
-    quals = sorted({q for lp in guide.loops for q in lp.qualifiers})
-    qual_code = {q: i + 1 for i, q in enumerate(quals)}
-    n_seg, n_qual, n_loop = len(seg_ids) + 1, len(quals) + 1, len(loop_ids)
+    v = vocabulary()
+    seg_code, qual_code, n_seg, n_qual = v.seg_code, v.qual_code, v.n_seg, v.n_qual
+    n_loop = len(loop_ids)
+    own_segments = {lp.opener for lp in guide.loops} | {
+        s for lp in guide.loops for s, _ in lp.segments
+    }
 
     hard: dict[int, int] = {}
-    hard_qualified: set[tuple[str, int]] = set()
     soft: dict[int, int] = {}
     leaf: dict[int, int] = {}
     for lp in guide.loops:
         sc, lc = seg_code[lp.opener], loop_code[lp.id]
         qcodes = [qual_code[q] for q in lp.qualifiers] if lp.qualifiers else list(range(n_qual))
         if lp.kind == "hard":
-            if lp.qualifiers:
-                hard_qualified.add((lp.opener, lp.qualifier_element))
             for qc in qcodes:
                 hard[sc * n_qual + qc] = lc
         elif lp.kind == "soft":
@@ -153,6 +248,7 @@ def tables(guide: Guide) -> Tables:
             and all(scopes.get(p) != scopes[lp.id] for p in lp.parents)
         ):
             scope_opened_by[scopes[lp.id]].append(loop_code[lp.id])
+    once = tuple(seg_code[s] for s in sorted(guide.once) if s in own_segments)
     return Tables(
         loop_ids=loop_ids,
         loop_code=loop_code,
@@ -161,12 +257,6 @@ def tables(guide: Guide) -> Tables:
         n_seg=n_seg,
         n_qual=n_qual,
         hard=_table(n_seg * n_qual, hard, pl.Int16()),
-        hard_qualified=tuple(sorted(hard_qualified)),
-        qualified_leaf_openers=tuple(
-            sorted(
-                {seg_code[lp.opener] for lp in guide.loops if lp.kind != "hard" and lp.qualifiers}
-            )
-        ),
         soft=_table(n_loop * n_seg, soft, pl.Int16()),
         leaf=_table(n_loop * n_seg * n_qual, leaf, pl.Int16()),
         own=_table(n_loop * n_seg, own, pl.Int32()),
@@ -174,8 +264,17 @@ def tables(guide: Guide) -> Tables:
         position=pl.Series([lp.position for lp in guide.loops], dtype=pl.Int32),
         transitions=_table(n_loop * n_loop, transitions, pl.Int8()),
         scope_opened_by=scope_opened_by,
-        once=tuple(seg_code[s] for s in sorted(guide.once) if s in seg_code),
+        once_only=pl.Series([code in once for code in range(n_seg)], dtype=pl.Boolean),
+        scope_of_loop=pl.Series(
+            [SCOPE_ORDER.index(scopes[_data_anchor(loops[lid])]) for lid in loop_ids],
+            dtype=pl.Int8,
+        ),
     )
+
+
+def _data_anchor(lp: Loop) -> str:
+    """The anchor loop whose scope holds a loop's data (a leaf's is its parent's)."""
+    return lp.id if lp.kind != "leaf" else lp.parents[0]
 
 
 def _el(i: int) -> pl.Expr:
@@ -186,49 +285,60 @@ def _gather(table: pl.Series, index: pl.Expr) -> pl.Expr:
     return pl.lit(table).gather(index)
 
 
+@dataclass
+class Assigned:
+    """An assigned frame whose scope keys are kept per *event* (see :func:`assign`).
+
+    ``frame`` has ``_ev``, the index of the row's last event in ``events`` (null
+    before the first), instead of the ``k_<scope>`` columns; ``events`` has those
+    keys, one row per event. :meth:`keys` gives them for any rows of the frame.
+    """
+
+    frame: pl.DataFrame
+    events: pl.DataFrame
+
+    def keys(self, rows: pl.DataFrame, names: tuple[str, ...] = SCOPE_KEYS) -> list[pl.Series]:
+        """The scope keys ``names`` of ``rows`` (rows of the frame, with ``_ev``)."""
+        index = rows["_ev"]
+        return [self.events[name].gather(index) for name in names]
+
+    def with_keys(self, rows: pl.DataFrame, names: tuple[str, ...] = SCOPE_KEYS) -> pl.DataFrame:
+        """``rows`` with the scope key columns ``names`` added."""
+        return rows.with_columns(self.keys(rows, names))
+
+
 def assign(frame: pl.DataFrame, guide: Guide) -> pl.DataFrame:
     """Add loop codes, positions, error codes and scope keys to one guide's segments.
 
-    ``frame`` has ``ord``, ``id``, ``e`` (elements, e[0] = id) and holds whole
-    transaction sets from ST to SE (a transaction may start with carried context
-    rows from an earlier block). Envelope segments other than ST/SE are not in it.
+    ``frame`` has ``ord`` and ``e`` (elements, e[0] = the segment id), and ``sc``
+    and ``qc`` (see :func:`segment_codes`; computed here from ``id`` if missing). It holds
+    whole transaction sets from ST to SE (a transaction may start with carried
+    context rows from an earlier block). Envelope segments other than ST/SE are not
+    in it.
     """
+    assigned = assign_events(frame, guide)
+    return assigned.with_keys(assigned.frame).drop("_ev")
+
+
+def assign_events(frame: pl.DataFrame, guide: Guide) -> Assigned:
+    """:func:`assign`, with the scope keys kept per event (cheaper for the reader)."""
     t = tables(guide)
-    n_seg, n_qual, n_loop = t.n_seg, t.n_qual, len(t.loop_ids)
-    n = frame.height
-    e = frame["e"]
-    sc = frame["id"].replace_strict(t.seg_code, default=0, return_dtype=pl.Int64)
-    q1 = e.list.get(1, null_on_oob=True).fill_null("")
-    # Qualifier codes matter only on rows that may open a qualified loop (NM1, HL):
-    # look them up there and scatter, instead of hashing every row.
-    qc = pl.zeros(n, pl.Int64, eager=True)
-    rows = sc.is_in(t.qualified_leaf_openers).arg_true()
-    if rows.len():
-        qc = qc.scatter(
-            rows, q1.gather(rows).replace_strict(t.qual_code, default=0, return_dtype=pl.Int64)
-        )
-    hard = t.hard.gather(sc * n_qual)
-    for opener, qe in t.hard_qualified:
-        rows = (sc == t.seg_code[opener]).arg_true()
-        if rows.len():
-            codes = (
-                e.gather(rows)
-                .list.get(qe, null_on_oob=True)
-                .replace_strict(t.qual_code, default=0, return_dtype=pl.Int64)
-            )
-            hard = hard.scatter(rows, t.hard.gather(sc.gather(rows) * n_qual + codes))
-    df = frame.with_columns(
-        sc.cast(pl.Int16).alias("sc"), q1.alias("q1"), qc.alias("_qc"), hard.alias("_hard")
-    )
+    if "qc" not in frame.columns:
+        frame = segment_codes(frame)
+    n_seg, n_qual = t.n_seg, t.n_qual
     i64 = pl.Int64
     scol = pl.col("sc").cast(i64)
+    # Hard anchors are known from the segment (and, for HL, its level code) alone.
+    df = frame.with_columns(_gather(t.hard, scol * n_qual + pl.col("qc").cast(i64)).alias("_hard"))
     df = df.with_columns(pl.col("_hard").forward_fill().alias("_hard_region"))
     soft = _gather(t.soft, pl.col("_hard_region").cast(i64) * n_seg + scol)
     df = df.with_columns(
         pl.coalesce("_hard", pl.when(pl.col("_hard").is_null()).then(soft)).alias("_anchor")
     )
     df = df.with_columns(pl.col("_anchor").forward_fill().alias("_region"))
-    leaf = _gather(t.leaf, (pl.col("_region").cast(i64) * n_seg + scol) * n_qual + pl.col("_qc"))
+    leaf = _gather(
+        t.leaf, (pl.col("_region").cast(i64) * n_seg + scol) * n_qual + pl.col("qc").cast(i64)
+    )
     df = df.with_columns(pl.coalesce("_anchor", leaf).alias("_opens"))
     is_opener = pl.col("_opens").is_not_null()
     opens = pl.col("_opens").cast(i64)
@@ -240,37 +350,103 @@ def assign(frame: pl.DataFrame, guide: Guide) -> pl.DataFrame:
         .alias("pos"),
         pl.col("lc").shift(1).alias("prev_lc"),
         pl.col("sc").shift(1).alias("_prev_sc"),
-        *_scope_markers(t),
     )
-    st_code, se_code = t.seg_code["ST"], t.seg_code.get("SE", -1)
-    boundary = (pl.col("sc") == st_code) | (pl.col("sc") == se_code)
-    trans = _gather(t.transitions, opens * n_loop + pl.col("prev_lc").cast(i64))
-    err = (
+    df = df.with_columns(_error_code(t).alias("err"))
+    df, events = _with_scope_keys(df, t)
+    df = _check_hl(Assigned(df, events), guide, t)
+    return Assigned(df.drop("_hard_region", "_anchor", "_region"), events)
+
+
+# Error code of a loop opener by its transition code; _T_OWN is decided by positions.
+_TRANSITION_ERROR = pl.Series([OK, OK, LOOP_ORDER, LOOP_REPEAT, NO_PARENT], dtype=pl.Int8)
+
+
+def _error_code(t: Tables) -> pl.Expr:
+    """``err`` of every segment (see the codes at the top of this module).
+
+    ST and SE are never misplaced here (the envelope tracker judges them). An
+    opener is judged by its transition from the loop of the segment before it; any
+    other segment must have a TR3 position in its loop, not lower than the last
+    one seen, and a once-only segment must not repeat.
+    """
+    i64 = pl.Int64
+    opens = pl.col("_opens").cast(i64)
+    pos = pl.col("pos")
+    transition = _gather(
+        t.transitions, opens * len(t.loop_ids) + pl.col("prev_lc").cast(i64)
+    ).fill_null(_T_PARENT)
+    opener = (
+        pl.when((transition == _T_OWN) & (pos.shift(1) > _gather(t.position, opens)))
+        .then(pl.lit(LOOP_ORDER, pl.Int8))
+        .otherwise(pl.lit(_TRANSITION_ERROR).gather(transition.cast(i64)))
+    )
+    other = (
+        pl.when(pos.is_null())
+        .then(pl.lit(NOT_EXPECTED, pl.Int8))
+        .when(pos < pos.forward_fill().shift(1))
+        .then(pl.lit(ORDER, pl.Int8))
+        .when(_gather(t.once_only, pl.col("sc").cast(i64)) & (pl.col("sc") == pl.col("_prev_sc")))
+        .then(pl.lit(DUPLICATE, pl.Int8))
+        .otherwise(pl.lit(OK, pl.Int8))
+    )
+    boundary = (pl.col("sc") == t.seg_code["ST"]) | (pl.col("sc") == t.seg_code["SE"])
+    return (
         pl.when(boundary)
-        .then(pl.lit(OK))
-        .when(~is_opener & pl.col("pos").is_null())
-        .then(pl.lit(NOT_EXPECTED))
-        .when(~is_opener & (pl.col("pos") < pl.col("pos").forward_fill().shift(1)))
-        .then(pl.lit(ORDER))
-        .when(~is_opener & pl.col("sc").is_in(t.once) & (pl.col("sc") == pl.col("_prev_sc")))
-        .then(pl.lit(DUPLICATE))
-        .when(is_opener & (trans.is_null() | (trans == _T_PARENT)))
-        .then(pl.lit(NO_PARENT))
-        .when(is_opener & (trans == _T_REPEAT))
-        .then(pl.lit(LOOP_REPEAT))
-        .when(is_opener & (trans == _T_ORDER))
-        .then(pl.lit(LOOP_ORDER))
-        .when(is_opener & (trans == _T_OWN) & (pl.col("pos").shift(1) > _gather(t.position, opens)))
-        .then(pl.lit(LOOP_ORDER))
-        .otherwise(pl.lit(OK))
-        .cast(pl.Int8)
+        .then(pl.lit(OK, pl.Int8))
+        .when(pl.col("_opens").is_not_null())
+        .then(opener)
+        .otherwise(other)
     )
-    df = df.with_columns(
-        err.alias("err"), *[pl.col(f"_m_{s}").forward_fill().alias(f"k_{s}") for s in SCOPE_ORDER]
+
+
+def _with_scope_keys(df: pl.DataFrame, t: Tables) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Scope keys per event, each row's last event (``_ev``) and ``_k``.
+
+    A key is the ordinal of the segment that opened the scope. Scopes open and
+    close only at hard anchors and SE (the *events*, a few per claim): the keys
+    are computed on the event rows (returned with the frame), every row takes
+    those of the last event at or before it, and ``_k`` is the key of the scope of
+    the row's own loop.
+    """
+    event = pl.col("_hard").is_not_null() | (pl.col("sc") == t.seg_code["SE"])
+    is_event = df.select(event)["_hard"]
+    events = df.select("ord", "sc", "_hard").filter(is_event)
+    keys = events.select(_marker_exprs(t)).select(
+        pl.when(pl.col(k) > 0).then(pl.col(k)).alias(k) for k in SCOPE_KEYS
     )
-    df = df.with_columns(*[pl.when(pl.col(k) > 0).then(pl.col(k)).alias(k) for k in SCOPE_KEYS])
-    df = _check_hl(df, guide, t)
-    return df.drop("_qc", "_hard_region", "_anchor", "_region", *[f"_m_{s}" for s in SCOPE_ORDER])
+    if events.height == 0:
+        return df.with_columns(
+            pl.lit(None, pl.UInt32).alias("_ev"), pl.lit(None, pl.Int64).alias("_k")
+        ), keys
+    # Number of events up to each row; unsigned, as gather wants its indices.
+    seen = is_event.cast(pl.UInt32).cum_sum()
+    before_first = seen[0] == 0  # rows before the first event belong to no scope
+    last_event = (seen.clip(lower_bound=1) if before_first else seen) - 1
+    # The keys of all scopes one after the other: the row's own scope picks its key.
+    stacked = pl.concat([keys[k] for k in SCOPE_KEYS])
+    scope = _gather(t.scope_of_loop, pl.col("lc").cast(pl.Int64)).cast(pl.Int64)
+    own_key = pl.lit(stacked).gather(scope * keys.height + last_event)
+    df = df.with_columns(last_event.alias("_ev"), own_key.alias("_k"))
+    if before_first:
+        df = df.with_columns(
+            pl.when(seen == 0).then(None).otherwise(pl.col(k)).alias(k) for k in ("_ev", "_k")
+        )
+    return df, keys
+
+
+_MARKERS: dict[int, tuple[Tables, list[pl.Expr]]] = {}
+
+
+def _marker_exprs(t: Tables) -> list[pl.Expr]:
+    """Forward-filled scope markers of the event rows, one column ``k_<scope>`` each."""
+    hit = _MARKERS.get(id(t))
+    if hit is None or hit[0] is not t:
+        exprs = [
+            marker.forward_fill().alias(f"k_{scope}")
+            for scope, marker in zip(SCOPE_ORDER, _scope_markers(t), strict=True)
+        ]
+        hit = _MARKERS[id(t)] = (t, exprs)
+    return hit[1]
 
 
 def _scope_markers(t: Tables) -> list[pl.Expr]:
@@ -296,19 +472,20 @@ def _scope_markers(t: Tables) -> list[pl.Expr]:
     return exprs
 
 
-def _check_hl(df: pl.DataFrame, guide: Guide, t: Tables) -> pl.DataFrame:
+def _check_hl(assigned: Assigned, guide: Guide, t: Tables) -> pl.DataFrame:
     """HL01 must be given and HL02 must name the open HL of the parent level.
 
     Computed on the HL rows only (a few per claim), then written back by ordinal.
     """
+    df = assigned.frame
     parents = dict(guide.hl_parents)
     hl_code = t.seg_code.get("HL")
     if not parents or hl_code is None:
         return df.with_columns(pl.lit(None, pl.String).alias("_hl_expected"))
-    hl = df.select("ord", "k_txn", "err", "e", "sc", "_hard").filter(
+    hl = df.select("ord", "_ev", "err", "e", "sc", "_hard").filter(
         (pl.col("sc") == hl_code) & pl.col("_hard").is_not_null()
     )
-    hl = hl.select(
+    hl = assigned.with_keys(hl, ("k_txn",)).select(
         "ord",
         "k_txn",
         "err",
@@ -369,9 +546,16 @@ def describe(errors: pl.DataFrame, guide: Guide) -> list[str]:
     t = tables(guide)
     names = {lp.id: lp.name for lp in guide.loops}
     out = []
-    for row in errors.select("id", "q1", "lc", "prev_lc", "err", "e", "_hl_expected").iter_rows(
-        named=True
-    ):
+    rows = errors.select(
+        pl.col("e").list.first().alias("id"),
+        pl.col("e").list.get(1, null_on_oob=True).fill_null("").alias("q1"),
+        "lc",
+        "prev_lc",
+        "err",
+        "e",
+        "_hl_expected",
+    )
+    for row in rows.iter_rows(named=True):
         loop = t.loop_ids[row["lc"]] if row["lc"] is not None else None
         prev = t.loop_ids[row["prev_lc"]] if row["prev_lc"] is not None else None
         out.append(_reason(row, loop, prev, names))

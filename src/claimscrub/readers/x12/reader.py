@@ -2,18 +2,19 @@
 
 Pipeline (see ``tokenizer.py``, ``envelope.py``, ``loops.py``, ``flatten.py``):
 
-1. blocks of a few MB of complete segments are split into segment frames
-   (ordinals continue across blocks) -- in a background thread;
-2. small blocks are coalesced (files of many tiny interchanges); the rows from the
-   last CLM/HL/ST on are held back as the *tail* (a claim is never split between
-   two frames), and the *context* carried from the previous frame is prepended
-   (the open transaction's header and HL levels, so that loops resolve and header
-   errors reach every claim under them);
+1. blocks of about a MB of complete segments are split into segment frames and
+   their segment ids and loop qualifiers coded as small integers (ordinals
+   continue across blocks) -- in a background thread;
+2. blocks are coalesced into frames of ``FRAME_BLOCKS`` blocks (and files of
+   many tiny interchanges into one frame); the rows from the last CLM/HL/ST on are
+   held back as the *tail* (a claim is never split between two frames), and the
+   *context* carried from the previous frame is prepended (the open transaction's
+   header and HL levels, so that loops resolve and header errors reach every
+   claim under them);
 3. envelope segments go to the :class:`EnvelopeTracker`;
-4. per implementation guide, loops are assigned (here) and values extracted
-   (``flatten``, in a worker thread, overlapping with the next frame); the picked
-   values are joined and derived columns added (``assemble``) when the result is
-   collected, in order;
+4. per implementation guide, loops are assigned (here) and values extracted,
+   joined and derived (``flatten``, in a worker thread, overlapping with the next
+   frame); results are collected in order;
 5. results are kept per transaction set until its SE is seen (a transaction that
    ends without SE has all its claims rejected), then released in batches of
    ``chunk_claims`` claims with dense ``claim_key`` values.
@@ -37,16 +38,31 @@ from claimscrub.model import columns as c
 from claimscrub.model.schema import CLAIMS_SCHEMA, LINES_SCHEMA, REJECTED_SCHEMA, conform
 from claimscrub.readers.base import ClaimBatch
 from claimscrub.readers.x12.envelope import EnvelopeTracker
-from claimscrub.readers.x12.flatten import Flat, assemble, compact, flatten
+from claimscrub.readers.x12.flatten import LITERAL_COLUMNS, Flat, compact, flatten, segments
 from claimscrub.readers.x12.guides import GUIDES, Guide
-from claimscrub.readers.x12.loops import assign
+from claimscrub.readers.x12.loops import Assigned, assign_events, segment_codes, vocabulary
 from claimscrub.readers.x12.tokenizer import DEFAULT_BLOCK_SIZE, Block, iter_blocks, segment_frame
 
 _ENVELOPE = ("ISA", "GS", "ST", "SE", "GE", "IEA")
 _OUTER_ENVELOPE = ("ISA", "GS", "GE", "IEA")
 # A frame is cut before one of these: what follows never needs rows after the cut.
 _CUT_BEFORE = ("CLM", "HL", "ST", "GE", "IEA", "ISA")
+# The columns of a segment frame as the reader keeps it (see tokenizer.segment_frame
+# and loops.segment_codes; the segment id is e[0]).
+_SEGMENT_COLUMNS = ("ord", "e", "sc", "qc")
+_ID = pl.col("e").list.first().alias("id")
+
+
+def _codes(ids: tuple[str, ...]) -> list[int]:
+    return [vocabulary().seg_code[i] for i in ids]
+
+
 _ISSUE_SCHEMA = {"ord": pl.Int64, "claim_id": pl.String, "reason": pl.String}
+# Blocks per frame: loops are assigned and values extracted for this many blocks at once.
+FRAME_BLOCKS = 3
+# Blocks the tokenizer thread may split ahead of the reading thread (more is faster
+# when the machine has a core to spare, and costs memory: see benchmarks/x12_read.py).
+PREFETCH_BLOCKS = 2
 _T = TypeVar("_T")
 _END = object()
 
@@ -97,10 +113,12 @@ class X12Reader:
     def batches(self, stream: BinaryIO) -> Iterator[ClaimBatch]:
         """Yield :class:`ClaimBatch` chunks of about ``chunk_claims`` claims.
 
-        Blocks are coalesced into frames of about ``block_size`` bytes, across
+        Blocks are coalesced into frames of about ``FRAME_BLOCKS`` blocks, across
         interchanges as long as the component separator stays the same (it is the
         only delimiter still needed after splitting): a file of thousands of small
-        interchanges costs what one large interchange costs.
+        interchanges costs what one large interchange costs. Splitting small blocks
+        keeps the tokenizer's memory low; processing several at once spreads the
+        fixed cost of each frame's queries.
         """
         if self.parallel:
             self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="x12-flatten")
@@ -113,8 +131,10 @@ class X12Reader:
     def _batches(self, stream: BinaryIO) -> Iterator[ClaimBatch]:
         pending: list[pl.DataFrame] = []
         pending_bytes = 0
+        # While this frame's loops are assigned, the next frame's blocks are split.
         for block, frame, first in _prefetch(
-            _frames(stream, self.block_size), 1 if self.parallel else 0
+            _frames(stream, self.block_size),
+            PREFETCH_BLOCKS if self.parallel else 0,
         ):
             self.ordinal = first + frame.height - 1
             if block.separators is None:
@@ -132,7 +152,8 @@ class X12Reader:
                 self.component = block.separators.component
             pending.append(frame)
             pending_bytes += len(block.data)
-            if pending_bytes >= self.block_size // 2:  # blocks end a little before block_size
+            # Blocks end a little before block_size: count the last one as half full.
+            if pending_bytes >= self.block_size * FRAME_BLOCKS - self.block_size // 2:
                 self._flush(pending, final=False)
                 pending, pending_bytes = [], 0
                 yield from self._emit(final=False)
@@ -143,7 +164,8 @@ class X12Reader:
 
     def _flush(self, frames: list[pl.DataFrame], final: bool) -> None:
         if frames:
-            self._process(pl.concat(frames) if len(frames) > 1 else frames[0], final=final)
+            frame = pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
+            self._process(frame, final=final)
         elif final and self.tail is not None:
             self._process(self.tail.clear(), final=True)
 
@@ -156,28 +178,30 @@ class X12Reader:
 
     # --- frames ---------------------------------------------------------------------
     def _process(self, new_rows: pl.DataFrame, final: bool) -> None:
-        rows = pl.concat([self.tail, new_rows]) if self.tail is not None else new_rows
+        rows = (
+            pl.concat([self.tail, new_rows], rechunk=False) if self.tail is not None else new_rows
+        )
         self.tail = None
         if rows.height == 0:
             return
         cut = rows.height
         if not final:
-            cuts = rows["id"].is_in(_CUT_BEFORE).arg_true()
+            cuts = rows["sc"].is_in(_codes(_CUT_BEFORE)).arg_true()
             cut = int(cuts[-1]) if cuts.len() else 0
             self.tail = compact(rows.slice(cut)) if cut < rows.height else None
             if cut == 0:
                 return
         proc = rows.slice(0, cut)
-        envelope = proc["id"].is_in(_ENVELOPE).arg_true()
-        for ordinal, seg_id, elements in proc[envelope].select("ord", "id", "e").iter_rows():
+        envelope = proc.filter(pl.col("sc").is_in(_codes(_ENVELOPE))).select("ord", _ID, "e")
+        for ordinal, seg_id, elements in envelope.iter_rows():
             if seg_id == "ISA":
                 self.tracker.start_interchange(
                     ordinal, elements, self.isa_problems.pop(ordinal, ())
                 )
             else:
                 self.tracker.segment(ordinal, seg_id, elements)
-        full = pl.concat([self.context, proc]) if self.context is not None else proc
-        outer = full["id"].is_in(_OUTER_ENVELOPE)
+        full = pl.concat([self.context, proc], rechunk=False) if self.context is not None else proc
+        outer = full["sc"].is_in(_codes(_OUTER_ENVELOPE))
         if outer.any():
             full = full.filter(~outer)
         full = _with_txn(full)
@@ -199,20 +223,24 @@ class X12Reader:
             full = full.with_columns(
                 pl.col("_txn").replace_strict(guide_of, return_dtype=pl.String).alias("_guide")
             )
-        assigned_frames: list[pl.DataFrame] = []
+        assigned_frames: list[Assigned] = []
         for guide in GUIDES:
             if guide.name not in names:
                 continue
             part = full if len(names) == 1 else full.filter(pl.col("_guide") == guide.name)
-            assigned = assign(part.select("ord", "id", "e").rechunk(), guide)
+            # One chunk: the many column operations of assign are much slower on several
+            # (and columns chunked differently from each other trip up some Polars kernels).
+            assigned = assign_events(part.select(_SEGMENT_COLUMNS).rechunk(), guide)
             if self.executor is not None:
                 # Extraction of this frame overlaps with splitting and loop assignment
-                # of the next one; results are consumed in order (see _release).
+                # of the next one; results are consumed in order (see _release). The
+                # frame is split here: it balances the two threads' work, and the
+                # worker need not hold the whole frame.
                 result: Flat | Future[Flat] = self.executor.submit(
-                    flatten, assigned, guide, self.component
+                    flatten, segments(assigned, guide), guide, self.component
                 )
             else:
-                result = flatten(assigned, guide, self.component)
+                result = flatten(segments(assigned, guide), guide, self.component)
             self.pending.append(_Pending(new_from, result))
             assigned_frames.append(assigned)
         if "" in names:
@@ -241,10 +269,13 @@ class X12Reader:
                     return entry.first
                 entry.result = entry.result.result()
             if not entry.tracked:
-                # Joining and deriving runs here, in the reading thread, while the
-                # worker extracts the next frame.
-                entry.result = assemble(entry.result)
-                self._track_context_errors(entry.result, entry.first)
+                # Results may be held a while (until their transaction ends): copy their
+                # strings out of the blocks' text. Done here, in the reading thread,
+                # which has more time to spare than the worker.
+                flat = entry.result
+                flat.claims = compact(flat.claims, skip=LITERAL_COLUMNS)
+                flat.lines = compact(flat.lines, skip=LITERAL_COLUMNS)
+                self._track_context_errors(flat, entry.first)
                 entry.tracked = True
         return None
 
@@ -266,18 +297,12 @@ class X12Reader:
             if isinstance(flat, Future):
                 keep.append(entry)
                 continue
-            in_done = pl.col("_txn").is_in(done)
-            claims = flat.claims.filter(in_done)
-            rejected = flat.rejected.filter(in_done)
+            claims, later_claims = _by_txn(flat.claims, done)
+            lines, later_lines = _by_txn(flat.lines, done)
+            rejected, later_rejected = _by_txn(flat.rejected, done)
             if claims.height or rejected.height:
-                self._accept(claims, flat.lines.filter(in_done), rejected)
-            rest = Flat(
-                flat.claims.filter(~in_done),
-                flat.lines.filter(~in_done),
-                flat.rejected.filter(~in_done),
-                flat.context_errors,
-                flat.guide,
-            )
+                self._accept(claims, lines, rejected)
+            rest = Flat(later_claims, later_lines, later_rejected, flat.context_errors, flat.guide)
             if rest.claims.height or rest.rejected.height:
                 keep.append(_Pending(entry.first, rest, tracked=True))
         self.pending = keep
@@ -347,7 +372,7 @@ class X12Reader:
 
     def _outside(self, rows: pl.DataFrame) -> None:
         """Segments between SE and the next ST (or before the first): not in any transaction."""
-        for ordinal, seg_id, elements in rows.select("ord", "id", "e").iter_rows():
+        for ordinal, seg_id, elements in rows.select("ord", _ID, "e").iter_rows():
             claim_id = elements[1] if seg_id == "CLM" and len(elements) > 1 else None
             self._reject(
                 ordinal, claim_id, f"segment {ordinal} {seg_id}: outside any ST…SE transaction set"
@@ -355,7 +380,7 @@ class X12Reader:
 
     def _unguided(self, rows: pl.DataFrame) -> None:
         """CLM segments of transactions no guide reads (unsupported 837 version, 835 ...)."""
-        clms = rows.filter(pl.col("id") == "CLM")
+        clms = rows.filter(pl.col("sc") == _codes(("CLM",))[0])
         txns = self.tracker.transactions
         for ordinal, elements, txn in clms.select("ord", "e", "_txn").iter_rows():
             t = txns[txn]
@@ -379,7 +404,8 @@ class X12Reader:
         else:
             self._flush_stretch()
             self._stretch = [first, last, why, len(block.data)]
-        for ordinal, elements in frame.filter(pl.col("id") == "CLM").select("ord", "e").iter_rows():
+        clm = pl.col("sc") == _codes(("CLM",))[0]
+        for ordinal, elements in frame.filter(clm).select("ord", "e").iter_rows():
             claim_id = elements[1] if len(elements) > 1 else None
             self._reject(ordinal, claim_id, f"segment {ordinal} CLM: {why}")
 
@@ -400,11 +426,13 @@ class X12Reader:
             lines = pl.concat(self.out_lines, how="diagonal_relaxed") if self.out_lines else None
             take = min(self.chunk_claims, self.n_claims)
             if claims is not None and lines is not None:
-                claims = claims.sort("_clm")
+                if not claims["_clm"].is_sorted():
+                    claims = claims.sort("_clm")
                 now, later = claims.slice(0, take), claims.slice(take)
-                ids = now["_clm"].implode()
-                now_lines = lines.filter(pl.col("_clm").is_in(ids))
-                later_lines = lines.filter(~pl.col("_clm").is_in(ids))
+                # Claims are in file order: the batch's lines are those of the claims up to its last.
+                in_now = pl.col("_clm") <= now["_clm"][-1]
+                now_lines = lines.filter(in_now)
+                later_lines = lines.filter(~in_now)
                 self.out_claims = [later] if later.height else []
                 self.out_lines = [later_lines] if later_lines.height else []
                 self.n_claims -= take
@@ -418,25 +446,32 @@ class X12Reader:
         return bool(self.out_rejected or self.out_warnings)
 
     def _batch(self, claims: pl.DataFrame | None, lines: pl.DataFrame | None) -> ClaimBatch:
-        batch = ClaimBatch()
-        if claims is not None and claims.height:
-            keys = {clm: self.next_key + i for i, clm in enumerate(claims["_clm"].to_list())}
-            self.next_key += len(keys)
-            claims = claims.with_columns(
-                pl.col("_clm").replace_strict(keys, return_dtype=pl.Int64).alias(c.CLAIM_KEY),
-                pl.lit(self.src).alias(c.SRC),
-            )
-            assert lines is not None
-            lines = lines.sort("_clm", "_lx").with_columns(
-                pl.col("_clm").replace_strict(keys, return_dtype=pl.Int64).alias(c.CLAIM_KEY),
-                pl.lit(self.src).alias(c.SRC),
-            )
-            batch.claims = conform(claims, CLAIMS_SCHEMA)
-            batch.lines = conform(lines, LINES_SCHEMA)
-        batch.rejected = self._issues(self.out_rejected)
-        batch.warnings = self._issues(self.out_warnings)
+        rejected = self._issues(self.out_rejected)
+        warnings = self._issues(self.out_warnings)
         self.out_rejected, self.out_warnings = [], []
-        return batch
+        if claims is None or claims.height == 0:
+            return ClaimBatch(rejected=rejected, warnings=warnings)
+        # Claims come sorted by CLM ordinal (see _emit): their keys count up from next_key.
+        keys = pl.int_range(
+            self.next_key, self.next_key + claims.height, dtype=pl.Int64, eager=True
+        )
+        self.next_key += claims.height
+        claims = claims.with_columns(keys.alias(c.CLAIM_KEY), pl.lit(self.src).alias(c.SRC))
+        assert lines is not None
+        if not _in_file_order(lines):
+            lines = lines.sort("_clm", "_lx")
+        lines = lines.with_columns(
+            pl.col("_clm")
+            .replace_strict(claims["_clm"], keys, return_dtype=pl.Int64)
+            .alias(c.CLAIM_KEY),
+            pl.lit(self.src).alias(c.SRC),
+        )
+        return ClaimBatch(
+            claims=conform(claims, CLAIMS_SCHEMA),
+            lines=conform(lines, LINES_SCHEMA),
+            rejected=rejected,
+            warnings=warnings,
+        )
 
     def _issues(self, frames: list[pl.DataFrame]) -> pl.DataFrame:
         if not frames:
@@ -453,11 +488,32 @@ class X12Reader:
         )
 
 
+def _by_txn(df: pl.DataFrame, done: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows of the transactions in ``done``, rows of the others); rows without one in neither."""
+    in_done = df["_txn"].is_in(done)
+    if not in_done.has_nulls():
+        if in_done.all():
+            return df, df.clear()
+        if not in_done.any():
+            return df.clear(), df
+    return df.filter(in_done), df.filter(~in_done)
+
+
+def _in_file_order(lines: pl.DataFrame) -> bool:
+    """True when lines are sorted by (claim, line) ordinal already (the usual case)."""
+    step = pl.col("_clm").diff()
+    return bool(
+        lines.select(((step > 0) | ((step == 0) & (pl.col("_lx").diff() > 0))).all()).item()
+    )
+
+
 def _frames(stream: BinaryIO, block_size: int) -> Iterator[tuple[Block, pl.DataFrame, int]]:
     """Blocks of the input with their segment frames and first ordinal."""
     ordinal = 0
     for block in iter_blocks(stream, block_size):
-        frame = segment_frame(block, ordinal + 1)
+        # Coding the segments here puts the string lookups in the tokenizer's thread;
+        # the id column is dropped (it is e[0]): frames are held a while.
+        frame = segment_codes(segment_frame(block, ordinal + 1)).select(_SEGMENT_COLUMNS)
         yield block, frame, ordinal + 1
         ordinal += frame.height
 
@@ -509,33 +565,40 @@ def _prefetch(items: Iterator[_T], depth: int = 1) -> Iterator[_T]:
 
 def _with_txn(full: pl.DataFrame) -> pl.DataFrame:
     """Ordinal of the ST of the transaction each segment sits in (null between SE and ST)."""
-    start = pl.when(pl.col("id") == "ST").then(pl.col("ord")).forward_fill()
-    ended = pl.when(pl.col("id") == "SE").then(pl.col("ord")).shift(1).forward_fill().fill_null(0)
+    st, se = _codes(("ST", "SE"))
+    start = pl.when(pl.col("sc") == st).then(pl.col("ord")).forward_fill()
+    ended = pl.when(pl.col("sc") == se).then(pl.col("ord")).shift(1).forward_fill().fill_null(0)
     return full.with_columns(pl.when(start > ended).then(start).alias("_txn"))
 
 
 def _context_rows(
-    full: pl.DataFrame, assigned: list[pl.DataFrame], tracker: EnvelopeTracker
+    full: pl.DataFrame, assigned: list[Assigned], tracker: EnvelopeTracker
 ) -> pl.DataFrame | None:
     """Rows to carry into the next frame: the open transaction's header and HL levels.
 
     These are the segments of the open transaction that sit outside any claim and in
     the scopes still open at the cut (header, billing provider, subscriber,
     patient): the next frame needs them to resolve loops and to reject claims whose
-    context is broken.
+    context is broken. The scope keys only change at events, so which rows to keep
+    is decided per event.
     """
     open_txn = tracker.open_transaction()
     if open_txn is None:
         return None
     txn = open_txn.st_ordinal
-    frame = next((f for f in assigned if f.height and f["k_txn"][-1] == txn), None)
+    frame = next(
+        (
+            a
+            for a in assigned
+            if a.frame.height and a.keys(a.frame.tail(1), ("k_txn",))[0][0] == txn
+        ),
+        None,
+    )
     if frame is None:
         st = full.filter(pl.col("ord") == txn)
-        return st.select("ord", "id", "e") if st.height else None
-    narrow = frame.select(
-        "ord", "id", "e", "k_txn", "k_billing", "k_subscriber", "k_patient", "k_claim"
-    )
-    last = narrow.row(narrow.height - 1, named=True)
+        return st.select(_SEGMENT_COLUMNS) if st.height else None
+    names = ("k_txn", "k_billing", "k_subscriber", "k_patient", "k_claim")
+    last = dict(zip(names, (k[0] for k in frame.keys(frame.frame.tail(1), names)), strict=True))
 
     def open_scope(key: str) -> pl.Expr:
         return (pl.col(key) == last[key]) if last[key] is not None else pl.lit(False)
@@ -552,7 +615,18 @@ def _context_rows(
             | (no_subscriber & pl.col("k_billing").is_null())
         )
     )
-    return narrow.filter(keep).select("ord", "id", "e")
+    kept = frame.events.select(keep.fill_null(False).alias("keep"))["keep"].arg_true()
+    rows = frame.frame.select(*_SEGMENT_COLUMNS, "_ev")
+    last_event = rows["_ev"]
+    if last_event.has_nulls():
+        return rows.filter(pl.col("_ev").is_in(kept.implode())).select(_SEGMENT_COLUMNS)
+    # Rows are in file order, so each kept event's rows are one slice of the frame.
+    starts = last_event.search_sorted(kept, side="left")
+    ends = last_event.search_sorted(kept, side="right")
+    slices = [rows.slice(a, b - a) for a, b in zip(starts, ends, strict=True) if b > a]
+    if not slices:
+        return rows.clear().select(_SEGMENT_COLUMNS)
+    return pl.concat(slices).select(_SEGMENT_COLUMNS)
 
 
 def read_batches(

@@ -31,7 +31,7 @@ import polars as pl
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 _LEADING_WS = " \t\r\n"
 _TRAILING_WS = "\r\n"
-DEFAULT_BLOCK_SIZE = 3 << 20
+DEFAULT_BLOCK_SIZE = 3 << 19  # 1.5 MB: splitting a block briefly takes ~10x its size
 
 
 @dataclass(frozen=True)
