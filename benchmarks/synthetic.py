@@ -4,7 +4,14 @@ Lines are drawn from the real bundled NDC–HCPCS crosswalk (immunosuppressant f
 neighbours) with correct units, then a share of them is spoiled the way billers spoil
 them: capsule count billed as units, the wrong tacrolimus code for the product, a
 terminated code, a missing KX, a missing or 10-digit NDC, a non-billable diagnosis,
-an oversized days' supply, a supply fee alone. Everything is built in columns (numpy +
+an oversized days' supply, a supply fee alone.
+
+So that every rule of the catalogue has data to run on, some lines and claims also carry
+the facts the rarer rules read (:func:`_with_catalogue_fields`): the dose and the
+discarded amount of injected drugs (units from the HCPCS unit in force, some billed as
+the vial count), an inpatient stay ending near the date of service, Part B-ID, a
+supplier enrolment date (some after the service), and a prior authorisation on some
+non-Medicare claims (some denied or expired). Everything is built in columns (numpy +
 Polars), so generating 5 M lines takes seconds.
 """
 
@@ -129,4 +136,84 @@ def make_batch(n_lines: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]
             )
         ).alias("transplants"),
     )
+    claims, lines = _with_catalogue_fields(claims, lines, np.random.default_rng(seed + 1))
     return conform(claims, CLAIMS_SCHEMA), conform(lines, LINES_SCHEMA)
+
+
+def _injected_units() -> pl.DataFrame:
+    """Injected codes of the family whose HCPCS unit is a mass in mg (from the bundled file)."""
+    hcpcs = default_refdata().table("hcpcs")
+    return hcpcs.filter(
+        pl.col("hcpcs_code").is_in(FAMILY)
+        & pl.col("route").is_in(["parenteral", "injection"])
+        & (pl.col("unit_uom") == "mg")
+    ).select(
+        pl.col("hcpcs_code").alias("hcpcs"),
+        pl.col("unit_amount").cast(pl.Float64).alias("_unit_mg"),
+    )
+
+
+def _with_catalogue_fields(
+    claims: pl.DataFrame, lines: pl.DataFrame, rng: np.random.Generator
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add the fields the rarer rules read (see the module doc); own random stream, so the
+    other columns do not change."""
+    n, n_claims = lines.height, claims.height
+    # Injected drugs: the dose given and the amount discarded from single-dose vials.
+    lines = lines.join(_injected_units(), on="hcpcs", how="left", maintain_order="left")
+    vials = rng.integers(1, 5, n).astype(np.float64)
+    used = np.round(rng.uniform(0.55, 1.0, n), 2)
+    injected = pl.col("_unit_mg").is_not_null()
+    dose = pl.lit(pl.Series(vials * used)) * pl.col("_unit_mg")
+    lines = lines.with_columns(
+        pl.when(injected).then(dose.round(1)).alias("dose_amount"),
+        pl.when(injected).then(pl.lit("mg")).alias("dose_unit"),
+    ).with_columns(
+        pl.when(injected)
+        .then(
+            pl.when(pl.lit(pl.Series(rng.random(n) < 0.1)))
+            .then(pl.lit(pl.Series(vials)))  # the vial count billed as units
+            .otherwise((pl.col("dose_amount") / pl.col("_unit_mg")).ceil())
+        )
+        .otherwise(pl.col("units"))
+        .alias("units"),
+        pl.when(injected & pl.lit(pl.Series(rng.random(n) < 0.4)))
+        .then((pl.lit(pl.Series(vials)) * pl.col("_unit_mg") - pl.col("dose_amount")).round(1))
+        .alias("discarded_amount"),
+        pl.when(injected).then(pl.lit("mg")).alias("discarded_unit"),
+    )
+    lines = lines.drop("_unit_mg")
+
+    service = pl.col("service_date")
+    shift = pl.lit(pl.Series(rng.integers(-5, 6, n_claims)))
+    enrolled = pl.lit(pl.Series(rng.integers(-400, 30, n_claims)))
+    stay, part_b_id, supplier, authorised = (
+        pl.lit(pl.Series(rng.random(n_claims) < share)) for share in (0.02, 0.03, 0.2, 0.3)
+    )
+    status = pl.lit(pl.Series(rng.choice(["approved"] * 8 + ["denied", "pending"], n_claims)))
+    medicare = pl.col("payer_type") == "medicare"
+    claims = claims.with_columns(
+        pl.when(stay & medicare).then(service + pl.duration(days=shift)).alias("discharge_date"),
+        pl.when(part_b_id & medicare).then(pl.lit(True)).alias("part_b_id"),
+        pl.when(supplier)
+        .then(service + pl.duration(days=enrolled))
+        .alias("supplier_enrolled_since"),
+        pl.when(supplier).then(pl.lit("1234567893")).alias("supplier_npi"),
+        pl.when(authorised & ~medicare)
+        .then(
+            pl.struct(
+                pl.format("PA{}", pl.col("claim_key")).alias("number"),
+                status.alias("status"),
+                pl.lit(None, pl.String).alias("hcpcs"),
+                pl.lit(2000.0).alias("units"),
+                (service - pl.duration(days=30)).alias("start"),
+                (service + pl.duration(days=shift * 10)).alias("end"),
+            )
+        )
+        .alias("authorization"),
+    ).with_columns(
+        pl.when(pl.col("discharge_date").is_not_null())
+        .then(pl.col("discharge_date") - pl.duration(days=4))
+        .alias("admission_date")
+    )
+    return claims, lines

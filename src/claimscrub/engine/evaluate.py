@@ -1,21 +1,39 @@
 """Run rules over canonical frames and collect every finding in one frame.
 
 Each rule returns a lazy :class:`~claimscrub.rules.finding.Finding`; the engine keeps
-the violated rows, formats messages and fixes in columns, concatenates all rules and
-collects once. A rule that raises — while building its plan or while it is collected —
-becomes one ``ENG001`` finding naming the rule; it never hides the other rules.
+the violated rows, formats messages and fixes in columns and concatenates all rules. A
+rule that raises — while building its plan or while it is collected — becomes one
+``ENG001`` finding naming the rule; it never hides the other rules.
+
+How the work is kept proportional to what differs between lines (the rule code is the
+same whatever the batch size, and small and big batches give the same findings; a test
+checks it on every rule case):
+
+- Facts several rules share (the HCPCS record in force, the crosswalk row, the MUE, the
+  transplant status ...) are computed once per batch, on the distinct values of the
+  columns they depend on, and spread to the lines by position
+  (:mod:`claimscrub.rules.batch`, :class:`_BatchRefData`).
+- A rule that judges each line alone and declares ``distinct_on`` runs once per distinct
+  combination of those columns (:func:`_distinct_view`, :func:`_spread`).
+- Big batches collect all rules as one query; small ones (a claim from the API) collect
+  rule by rule, which is faster on a few lines.
+- Batches of more than about ``BUCKET_LINES`` lines are checked in patient buckets, so
+  memory stays bounded (:func:`_patient_buckets`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+from polars.exceptions import PanicException
 
 from claimscrub.model import columns as c
+from claimscrub.model.schema import LINES_SCHEMA
+from claimscrub.rules.batch import SMALL_BATCH
 from claimscrub.rules.context import RuleContext
 
 if TYPE_CHECKING:
@@ -38,6 +56,13 @@ FINDINGS_SCHEMA = pl.Schema(
     }
 )
 _PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+# From this many lines up, a rule with ``distinct_on`` runs once per distinct combination
+# of those columns, and the rules' plans are collected as one query; below, numbering the
+# combinations and planning one big query cost more than they save.
+SMALL_BATCH_LINES = SMALL_BATCH
+DISTINCT_MIN_LINES = SMALL_BATCH
+# Batches of more lines (by half again) are checked in patient buckets of about this many.
+BUCKET_LINES = 750_000
 
 
 @dataclass
@@ -116,35 +141,102 @@ class _BatchRefData:
     """Reference data for one batch: lookups on the batch's lines are computed once.
 
     Many rules join the same facts onto the same lines (the HCPCS record in force, the
-    crosswalk row of the NDC). The first such lookup runs eagerly on just the key columns,
-    and its new columns are attached to the lines without copying the existing ones; later
-    rules asking the same question get the same frame. Lookups on other frames, and
-    lookups that can match several table rows per line, go to the real catalog.
+    crosswalk row of the NDC). A lookup on the batch's lines is answered on the distinct
+    key values only (a few thousand even for millions of lines); each line then takes
+    its answer by position (a gather, not a join), and the new columns are attached to
+    the lines without copying the existing ones. Later rules asking the same question
+    get the same frame. Lookups on other frames, and lookups that can match several
+    table rows per key, go to the real catalog.
     """
 
-    def __init__(self, refdata: RefData, lines: pl.DataFrame, lazy_lines: pl.LazyFrame) -> None:
+    def __init__(
+        self,
+        refdata: RefData,
+        lines: pl.DataFrame,
+        lazy_lines: pl.LazyFrame,
+        claims: pl.DataFrame | None = None,
+    ) -> None:
         self._refdata = refdata
         self._lines = lines
         self._lazy_lines = lazy_lines
+        self._claims = claims
+        self._claim_row: pl.Series | None = None
         self._memo: dict[tuple[Any, ...], pl.LazyFrame] = {}
         self._shared: dict[Hashable, pl.LazyFrame] = {}
+        self._keys: dict[tuple[str, ...], tuple[pl.DataFrame, pl.Series]] = {}
+        self._codes: dict[str, tuple[pl.Series, int]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._refdata, name)
+
+    @property
+    def lines(self) -> pl.DataFrame:
+        """The batch's lines (the frame every rule's ``ctx.lines`` reads)."""
+        return self._lines
+
+    @property
+    def lazy_lines(self) -> pl.LazyFrame:
+        """The lazy frame over :attr:`lines` that rules receive as ``ctx.lines``."""
+        return self._lazy_lines
+
+    @property
+    def refdata(self) -> RefData:
+        """The reference data behind this batch's memo."""
+        return self._refdata
 
     def shared(self, key: Hashable, build: Callable[[], pl.LazyFrame]) -> pl.LazyFrame:
         """The frame ``build`` derives from this batch's lines, computed once per run.
 
         Several rules start from the same derived frame (the Medicare benefit lines with
         their transplant status, the expected units of each line, the MUE of each line,
-        the diagnoses each line points to). Each rule building its own copy of the plan
-        makes ``collect_all`` compute it once per rule; every rule asking with the same
-        ``key`` gets one cached plan instead, computed once when the rules are collected
-        together. ``key`` must name everything ``build`` depends on besides the batch.
+        the diagnoses each line points to). It is computed once, when first asked for,
+        and every rule asking with the same ``key`` reads the same in-memory frame, so
+        the rules' plans stay small. ``key`` must name everything ``build`` depends on
+        besides the batch.
         """
         if key not in self._shared:
-            self._shared[key] = build().cache()
+            self._shared[key] = build().collect(engine="in-memory").lazy()
         return self._shared[key]
+
+    def key_index(self, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.Series]:
+        """The distinct values of ``keys`` in the lines, and each line's row among them."""
+        names = tuple(keys)
+        if names not in self._keys:
+            for name in names:  # each column's codes serve every key set that uses it
+                if name not in self._codes:
+                    self._codes[name] = self._column_codes(name)
+            self._keys[names] = _key_index(
+                self._lines.select(names), [self._codes[name] for name in names]
+            )
+        return self._keys[names]
+
+    def _column_codes(self, name: str) -> tuple[pl.Series, int]:
+        """:func:`_value_codes` of a line column; a claim-level one is coded on the claims
+        (a third as many rows) and each line takes its claim's code."""
+        claims = self._claims
+        if claims is None or name in LINES_SCHEMA or name not in claims.columns:
+            return _value_codes(self._lines.get_column(name))
+        if self._claim_row is None:
+            if not claims.get_column(c.CLAIM_KEY).is_unique().all():
+                return _value_codes(self._lines.get_column(name))
+            self._claim_row = (
+                self._lines.select(c.CLAIM_KEY)
+                .join(
+                    claims.select(c.CLAIM_KEY).with_row_index("_claim_row"),
+                    on=c.CLAIM_KEY,
+                    how="left",
+                    maintain_order="left",
+                )
+                .get_column("_claim_row")
+            )
+        codes, count = _value_codes(claims.get_column(name))
+        # A line whose claim is missing has a null there: its own code (one more).
+        return codes.gather(self._claim_row).fill_null(count).cast(codes.dtype), count + 1
+
+    def per_line(self, keys: Sequence[str], answers: pl.DataFrame) -> pl.DataFrame:
+        """``answers`` (one row per distinct key of :meth:`key_index`) spread to the lines."""
+        index = self.key_index(keys)[1]
+        return answers.select(pl.all().gather(index))
 
     def lookup(
         self,
@@ -160,16 +252,91 @@ class _BatchRefData:
         key = (dataset, tuple(on.items()), as_of, cols_key)
         if key not in self._memo:
             keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
-            answers = self._refdata.lookup(
-                self._lines.select(keys), dataset, on, as_of=as_of, columns=columns
-            )
-            if answers.height == self._lines.height:
-                self._memo[key] = self._lines.hstack(answers.drop(keys)).lazy()
+            small = self._lines.height < SMALL_BATCH_LINES  # each line as its own key row
+            distinct = self._lines.select(keys) if small else self.key_index(keys)[0]
+            answers = self._refdata.lookup(distinct, dataset, on, as_of=as_of, columns=columns)
+            if answers.height == distinct.height:
+                added = answers.drop(keys)
+                clash = [name for name in added.columns if name in self._lines.columns]
+                if clash:
+                    raise ValueError(
+                        f"lookup would overwrite frame column(s) {', '.join(clash)}; "
+                        "pass columns={table_column: new_name}"
+                    )
+                spread = added if small else self.per_line(keys, added)
+                self._memo[key] = self._lines.hstack(spread.rechunk()).lazy()
             else:  # a key matched several table rows: keep the plain join semantics
                 self._memo[key] = self._refdata.lookup(
                     frame, dataset, on, as_of=as_of, columns=columns
                 )
         return self._memo[key]
+
+
+def _value_codes(column: pl.Series) -> tuple[pl.Series, int]:
+    """An Int64 code per value (equal values, and nulls, share one) and the code count."""
+    if column.dtype.is_integer() or column.dtype.is_temporal() or column.dtype == pl.Boolean:
+        codes = column.to_physical().cast(pl.Int64)
+        codes = codes - (codes.min() or 0)  # type: ignore[operator]
+    elif column.dtype.is_float():
+        # By their text (the shortest form that reads back as the same number): NaN is
+        # one value, and 0.0 and -0.0 stay apart, whatever a float join would make of them.
+        return _value_codes(column.cast(pl.String))
+    else:  # strings, lists, structs ...: number the distinct values
+        distinct = column.unique().to_frame().with_row_index("_code")
+        codes = (
+            column.to_frame()
+            .join(distinct, on=column.name, how="left", nulls_equal=True, maintain_order="left")
+            .get_column("_code")
+            .cast(pl.Int64)
+        )
+    count = int(codes.max() or 0) + 2  # type: ignore[arg-type]
+    # Kept per column for the whole batch: the narrowest type that holds the codes.
+    narrow = pl.UInt32 if count < 2**32 else pl.Int64
+    return codes.fill_null(count - 1).cast(narrow), count
+
+
+def _key_index(
+    framed: pl.DataFrame, column_codes: Sequence[tuple[pl.Series, int]]
+) -> tuple[pl.DataFrame, pl.Series]:
+    """(distinct rows of ``framed``, each row's position among them) without a wide join.
+
+    Each key column is turned into integer codes (``column_codes``, from
+    :func:`_value_codes`), the codes into one Int64 per row, and rows are numbered by
+    that number: a join on many string columns costs several times more on millions of
+    lines.
+    """
+    combined: pl.Series | None = None
+    span = 1
+    for codes, count in column_codes:
+        if span * count >= 2**62:  # too many combinations for one Int64: join instead
+            distinct = framed.unique(maintain_order=True)
+            index = framed.join(
+                distinct.with_row_index("_key_row"),
+                on=framed.columns,
+                how="left",
+                nulls_equal=True,
+                maintain_order="left",
+            ).get_column("_key_row")
+            return distinct, index
+        term = codes.cast(pl.Int64) * span
+        combined = term if combined is None else combined + term
+        span *= count
+    assert combined is not None
+    if span <= 16 * max(framed.height, 1024):
+        # Few enough combinations to address directly: number the ones that occur.
+        # Any row of a key has that key's values, so which duplicate "wins" is irrelevant.
+        some_row = pl.Series(values=[-1], dtype=pl.Int64).extend_constant(-1, span - 1)
+        some_row = some_row.scatter(combined, pl.int_range(combined.len(), eager=True))
+        occurs = some_row >= 0
+        position = occurs.cast(pl.UInt32).cum_sum() - 1
+        index = position.gather(combined).alias("_key_row")
+        return framed[some_row.filter(occurs)], index
+    numbered = pl.DataFrame({"_k": combined}).with_row_index("_r")
+    first = numbered.unique("_k", keep="first", maintain_order=True).with_row_index("_key_row")
+    index = numbered.join(
+        first.select("_k", "_key_row"), on="_k", how="left", maintain_order="left"
+    ).get_column("_key_row")
+    return framed[first.get_column("_r")], index
 
 
 def _has_data(lines: pl.DataFrame, column: str) -> bool:
@@ -188,47 +355,125 @@ def evaluate(
     """Run ``rules`` and return their findings, sorted by claim, line and rule.
 
     ``lines`` must already carry the claim-level columns and pack settings (see
-    :func:`claimscrub.engine.prepare.prepare_lines`).
+    :func:`claimscrub.engine.prepare.prepare_lines`): a line's claim-level columns hold
+    its claim's values in ``claims``.
     Rules whose ``inputs`` hold no data in this batch are skipped (and listed).
+
+    A batch of more than about ``BUCKET_LINES`` lines is checked in buckets of patients,
+    one after the other, so the rules' intermediate frames stay bounded; rules look at one
+    patient at a time (each declares its ``scope``), so the findings are those of one
+    pass over the whole batch.
     """
     options = options or {}
     skipped: list[tuple[str, str]] = []
-    broken: list[tuple[str, str]] = []
-    plans: list[tuple[Rule, pl.LazyFrame]] = []
-    lazy_lines, lazy_claims = lines.lazy(), claims.lazy()
-    lazy_history = history.lazy() if history is not None else None
-    batch_refdata = _BatchRefData(refdata, lines, lazy_lines)
+    runnable: list[Rule] = []
     for rule in rules:
         absent = [col for col in rule.inputs if not _has_data(lines, col)]
         if absent and lines.height:
             skipped.append((rule.code, f"no data in {', '.join(absent)}"))
-            continue
-        ctx = RuleContext(
-            lines=lazy_lines,
-            claims=lazy_claims,
-            refdata=batch_refdata,  # type: ignore[arg-type]
-            history=lazy_history,
-            options={**rule.options, **options.get(rule.code, {})},
-            packs=packs or {},
+        else:
+            runnable.append(rule)
+    found: list[pl.DataFrame] = []
+    broken: dict[str, str] = {}
+    for bucket_lines, bucket_claims, bucket_history in _patient_buckets(lines, claims, history):
+        frames, errors = _evaluate_rules(
+            runnable, bucket_lines, bucket_claims, refdata, bucket_history, options, packs or {}
         )
-        try:
-            plans.append((rule, _plan(rule, rule.func(ctx))))
-        except Exception as exc:  # noqa: BLE001 - one broken rule never hides the others
-            broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
-    frames = _collect(plans, broken)
-    findings = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), *frames], how="vertical_relaxed")
+        found.extend(frames)
+        for code, error in errors:
+            broken.setdefault(code, error)
+        del bucket_lines, bucket_claims, bucket_history  # before the next bucket is cut
+    findings = pl.concat([pl.DataFrame(schema=FINDINGS_SCHEMA), *found], how="vertical_relaxed")
+    if broken:  # a rule that failed on one bucket is not applied at all
+        findings = findings.filter(~pl.col("rule").is_in(list(broken)))
     findings = _apply_gates(
         findings,
         [r.code for r in rules if r.gates_line],
         [r.code for r in rules if not r.depends_on_code],
     )
-    if broken:
-        findings = pl.concat([findings, _broken_frame(broken)], how="vertical_relaxed")
+    failures = list(broken.items())
+    if failures:
+        findings = pl.concat([findings, _broken_frame(failures)], how="vertical_relaxed")
     # Stable, so several findings of one rule on one line keep the order the rule gave.
     findings = findings.sort(
         [c.CLAIM_KEY, c.LINE_NO, "rule"], nulls_last=False, maintain_order=True
     )
-    return Evaluation(findings=findings, skipped=skipped, broken=broken)
+    return Evaluation(findings=findings, skipped=skipped, broken=failures)
+
+
+def _patient_buckets(
+    lines: pl.DataFrame, claims: pl.DataFrame, history: pl.DataFrame | None
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]]:
+    """The batch split by a hash of the patient (a claim without one is its own patient),
+    one bucket at a time (each is a copy of its lines)."""
+    count = round(lines.height / BUCKET_LINES)
+    if count <= 1:
+        yield lines, claims, history
+        return
+    patient = pl.coalesce(
+        pl.col(c.PATIENT_ID), pl.format("claim:{}", pl.col(c.CLAIM_KEY).cast(pl.String))
+    )
+    bucket = (patient.hash() % count).alias("_bucket")
+    # Lines carry their claim's patient, so a claim and its lines land together.
+    line_bucket = lines.select(bucket).get_column("_bucket")
+    claim_bucket = claims.select(bucket).get_column("_bucket")
+    history_bucket = None
+    if history is not None:  # rules read only history lines that name a patient
+        history_bucket = history.select(pl.col(c.PATIENT_ID).hash() % count).to_series()
+    for number in range(count):
+        yield (
+            lines.filter(line_bucket == number),
+            claims.filter(claim_bucket == number),
+            history.filter(history_bucket == number) if history is not None else None,
+        )
+
+
+def _evaluate_rules(
+    rules: Sequence[Rule],
+    lines: pl.DataFrame,
+    claims: pl.DataFrame,
+    refdata: RefData,
+    history: pl.DataFrame | None,
+    options: Mapping[str, Mapping[str, Any]],
+    packs: Mapping[str, Pack],
+) -> tuple[list[pl.DataFrame], list[tuple[str, str]]]:
+    """Each rule's findings on one batch (or bucket), and the rules that failed."""
+    broken: list[tuple[str, str]] = []
+    plans: list[tuple[Rule, pl.LazyFrame]] = []
+    spreads: dict[str, pl.Series] = {}  # rule code -> each line's distinct-key row
+    # One chunk per column: the shared facts are attached to the lines as single-chunk
+    # columns, and a frame whose columns are chunked differently is realigned (copied
+    # whole) by every eager operation on it.
+    lines, claims = lines.rechunk(), claims.rechunk()
+    lazy_lines, lazy_claims = lines.lazy(), claims.lazy()
+    lazy_history = history.rechunk().lazy() if history is not None else None
+    batch_refdata = _BatchRefData(refdata, lines, lazy_lines, claims)
+    views: dict[tuple[str, ...], tuple[_BatchRefData, pl.Series]] = {}
+    for rule in rules:
+        rule_refdata = batch_refdata
+        try:
+            if rule.distinct_on and lines.height >= DISTINCT_MIN_LINES:
+                if rule.distinct_on not in views:
+                    views[rule.distinct_on] = _distinct_view(batch_refdata, rule.distinct_on)
+                rule_refdata, spreads[rule.code] = views[rule.distinct_on]
+            ctx = RuleContext(
+                lines=rule_refdata.lazy_lines,
+                claims=lazy_claims,
+                refdata=rule_refdata,  # type: ignore[arg-type]
+                history=lazy_history,
+                options={**rule.options, **options.get(rule.code, {})},
+                packs=packs,
+            )
+            plans.append((rule, _plan(rule, rule.func(ctx))))
+        except (Exception, PanicException) as exc:  # noqa: BLE001 - one broken rule never hides the others
+            broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
+            spreads.pop(rule.code, None)
+    collected = _collect(plans, broken, together=lines.height >= SMALL_BATCH_LINES)
+    frames = [
+        _spread(frame, lines, spreads[rule.code]) if rule.code in spreads else frame
+        for rule, frame in collected
+    ]
+    return frames, broken
 
 
 def _apply_gates(
@@ -252,23 +497,78 @@ def _apply_gates(
 
 
 def _collect(
-    plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]]
-) -> list[pl.DataFrame]:
-    """Collect every plan together; on failure, one by one to find the broken rule."""
+    plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]], together: bool = True
+) -> list[tuple[Rule, pl.DataFrame]]:
+    """Collect every plan together; on failure, one by one to find the broken rule.
+
+    A small batch is collected one plan after the other from the start: on a few lines,
+    optimising and scheduling all the plans as one query costs more than it saves.
+    """
     if not plans:
         return []
+    if not together:
+        return _collect_each(plans, broken)
     try:
         # The in-memory engine: on these many small, join-heavy plans over frames already
         # in memory it is about twice as fast as the streaming engine that "auto" picks.
-        return pl.collect_all([lf for _, lf in plans], engine="in-memory")
-    except Exception:  # noqa: BLE001 - isolate the culprit below
-        frames = []
-        for rule, lf in plans:
-            try:
-                frames.append(lf.collect(engine="in-memory"))
-            except Exception as exc:  # noqa: BLE001
-                broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
-        return frames
+        frames = pl.collect_all([lf for _, lf in plans], engine="in-memory")
+        return [(rule, frame) for (rule, _), frame in zip(plans, frames, strict=True)]
+    except (Exception, PanicException):  # noqa: BLE001 - isolate the culprit below
+        return _collect_each(plans, broken)
+
+
+def _collect_each(
+    plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]]
+) -> list[tuple[Rule, pl.DataFrame]]:
+    collected = []
+    for rule, lf in plans:
+        try:
+            collected.append((rule, lf.collect(engine="in-memory")))
+        except (Exception, PanicException) as exc:  # noqa: BLE001
+            broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
+    return collected
+
+
+def _distinct_view(
+    batch_refdata: _BatchRefData, keys: tuple[str, ...]
+) -> tuple[_BatchRefData, pl.Series]:
+    """The distinct combinations of ``keys`` as lines of their own, and each line's row.
+
+    A rule that judges each line alone (``distinct_on``) runs on these rows: each gets
+    its row number as ``claim_key`` and line number 0, which :func:`_spread` replaces
+    with the real claims and lines.
+    """
+    distinct, index = batch_refdata.key_index(keys)
+    frame = distinct.with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias(c.CLAIM_KEY),
+        pl.lit(0, dtype=pl.Int64).alias(c.LINE_NO),
+    ).rechunk()
+    return _BatchRefData(batch_refdata.refdata, frame, frame.lazy()), index
+
+
+def _spread(found: pl.DataFrame, lines: pl.DataFrame, key_rows: pl.Series) -> pl.DataFrame:
+    """Findings made per distinct key row, given to every line with that key (line order)."""
+    per_line = pl.DataFrame(
+        {
+            "_key": key_rows.cast(pl.Int64),
+            "_claim": lines.get_column(c.CLAIM_KEY).cast(pl.Int64),
+            "_line": lines.get_column(c.LINE_NO).cast(pl.Int64),
+        }
+    )
+    return (
+        per_line.join(
+            found.rename({c.CLAIM_KEY: "_key", c.LINE_NO: "_found_line"}),
+            on="_key",
+            how="inner",
+            maintain_order="left_right",
+        )
+        .with_columns(
+            pl.col("_claim").alias(c.CLAIM_KEY),
+            # A rule that drops line_no reports on the claim: keep its null.
+            pl.when(pl.col("_found_line").is_not_null()).then(pl.col("_line")).alias(c.LINE_NO),
+        )
+        .select(found.columns)
+    )
 
 
 def _broken_frame(broken: list[tuple[str, str]]) -> pl.DataFrame:

@@ -11,6 +11,7 @@ import yaml
 
 from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK, Pack, PackError, pack_for_claims, with_pack_settings
+from claimscrub.rules.batch import SMALL_BATCH
 
 _FILING_INDICATORS = Path(__file__).resolve().parent.parent / "payers" / "filing_indicators.yaml"
 
@@ -18,6 +19,24 @@ _FILING_INDICATORS = Path(__file__).resolve().parent.parent / "payers" / "filing
 @cache
 def _filing_indicator_types() -> dict[str, str]:
     return {str(k): str(v) for k, v in yaml.safe_load(_FILING_INDICATORS.read_text()).items()}
+
+
+def _compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` in one chunk per column, its all-null columns held as a single null.
+
+    Canonical frames have many columns a given input never fills (X12 loops absent from a
+    CSV, dose fields on oral drugs ...); held as one repeated null they take no memory
+    as the lines are filtered, gathered and joined, instead of a slot for every line.
+    """
+    if frame.height < SMALL_BATCH:  # a few rows: nothing worth saving
+        return frame.rechunk()
+    counts = frame.null_count().row(0)
+    empty = [
+        name for name, nulls in zip(frame.columns, counts, strict=True) if nulls == frame.height
+    ]
+    if empty:
+        frame = frame.with_columns(pl.lit(None, frame.schema[name]).alias(name) for name in empty)
+    return frame.rechunk()
 
 
 def with_payer_type(claims: pl.DataFrame) -> pl.DataFrame:
@@ -33,7 +52,21 @@ def lines_with_claims(lines: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame
     keep = [
         col for col in claims.columns if col not in lines.columns and col not in c.LOCATION_COLUMNS
     ]
-    return lines.join(claims.select([c.CLAIM_KEY, *keep]), on=c.CLAIM_KEY, how="left")
+    if not claims.get_column(c.CLAIM_KEY).is_unique().all():  # keep the join's semantics
+        return lines.join(claims.select([c.CLAIM_KEY, *keep]), on=c.CLAIM_KEY, how="left")
+    # Each line's claim row, found on the key alone; the claim columns are then gathered
+    # by position, so the (wide) lines are never copied through a join.
+    claim_row = (
+        lines.select(c.CLAIM_KEY)
+        .join(
+            claims.select(c.CLAIM_KEY).with_row_index("_claim_row"),
+            on=c.CLAIM_KEY,
+            how="left",
+            maintain_order="left",
+        )
+        .get_column("_claim_row")
+    )
+    return lines.hstack(claims.select(pl.col(keep).gather(claim_row)).rechunk().get_columns())
 
 
 def prepare_lines(
@@ -46,12 +79,40 @@ def prepare_lines(
 
     Raises PackError when a claim names a pack that does not exist.
     """
-    claims = with_payer_type(claims)
+    # One chunk per column: gathering a column read in several chunks (nested ones
+    # above all) is many times slower.
+    claims = with_payer_type(_compact(claims))
     claims = claims.with_columns(pack_for_claims(claims.lazy(), packs, forced_pack).alias(PACK))
     unknown = sorted(set(claims[PACK].drop_nulls().unique().to_list()) - set(packs))
     if unknown:
         raise PackError(
             f"unknown payer policy pack(s): {', '.join(unknown)}; known: {', '.join(sorted(packs))}"
         )
-    joined = lines_with_claims(lines, claims)
-    return claims, with_pack_settings(joined.lazy(), packs).collect()
+    joined = lines_with_claims(_compact(lines), claims)
+    return claims, joined.hstack(_pack_settings(joined.select(PACK, c.DOS_FROM), packs))
+
+
+def _pack_settings(keys: pl.DataFrame, packs: Mapping[str, Pack]) -> list[pl.Series]:
+    """The ``pack_*`` columns of each (pack, date of service) row of ``keys``.
+
+    They depend on the pair only: resolved once per distinct pair (a few thousand) and
+    given to each line by position, rather than joining every line.
+    """
+
+    def joined() -> list[pl.Series]:
+        return with_pack_settings(keys.lazy(), packs).collect().drop(keys.columns).get_columns()
+
+    if keys.height < SMALL_BATCH:
+        return joined()
+    distinct = keys.unique(maintain_order=True)
+    settings = with_pack_settings(distinct.lazy(), packs).collect()
+    if settings.height != distinct.height:  # overlapping periods: the join's semantics
+        return joined()
+    position = keys.join(
+        distinct.with_row_index("_pair"),
+        on=keys.columns,
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    ).get_column("_pair")
+    return settings.drop(keys.columns).select(pl.all().gather(position)).rechunk().get_columns()

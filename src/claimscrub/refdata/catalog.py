@@ -434,11 +434,14 @@ class RefData:
         """
         if not on:
             raise ValueError("lookup needs at least one join key in `on`")
-        lazy = frame.lazy()
+        # Read twice below (its distinct keys, then the join): computed once.
+        lazy = frame.lazy().cache()
         # Claim lines repeat few (code, date) pairs: resolve each distinct key once, then
         # join the answers back (a hash join), instead of running the as-of logic per line.
         keys = list(dict.fromkeys([*on, *([as_of] if as_of is not None else [])]))
-        distinct = lazy.select(keys).unique()
+        # In a fixed order: the HCPCS lookup numbers these rows and reads them twice, and
+        # two evaluations of an unordered ``unique`` may number them differently.
+        distinct = lazy.select(keys).unique(maintain_order=True)
         if dataset == HCPCS:
             answers = self._lookup_hcpcs(distinct, on, as_of, columns)
         else:
@@ -536,7 +539,11 @@ class RefData:
         frame = frame.with_columns(
             pl.col(frame_col).cast(schema[table_col]).alias(key)
             for (frame_col, table_col), key in zip(on.items(), key_names, strict=True)
-        )
+        ).cache()
+        # Only the table rows whose keys the frame asks about: the frame's keys are few
+        # (distinct values), the table may have 100,000 rows to hash.
+        asked = frame.select(release_col, *key_names).unique()
+        table = table.join(asked, on=[release_col, *key_names], how="semi")
         return frame.join(
             table, on=[release_col, *key_names], how="left", maintain_order="left"
         ).drop(key_names)

@@ -75,6 +75,12 @@ class Rule:
     # False for checks that hold whatever the code is (an NDC's format, its unit code): a
     # gate finding on the line does not replace them.
     depends_on_code: bool = True
+    # For a rule that judges each line alone: every line column its rows, verdict,
+    # message and fix read (claim-level and pack columns included). The engine then runs
+    # it once per distinct combination of these values and gives each line the findings
+    # of its combination; a column left out is missing there and breaks the rule, it is
+    # never guessed. Empty: the rule runs on the lines as they are.
+    distinct_on: tuple[str, ...] = ()
 
     @property
     def category(self) -> str:
@@ -117,6 +123,13 @@ def _validate(record: Rule) -> None:
         raise ValueError(f"rule name {record.name!r} must be kebab-case")
     if record.scope not in SCOPES:
         raise ValueError(f"rule {record.code}: scope must be one of {SCOPES}")
+    if record.distinct_on and (
+        record.scope != "line" or {"claim_key", "line_no"} & set(record.distinct_on)
+    ):
+        raise ValueError(
+            f"rule {record.code}: distinct_on is for line rules and never names claim_key "
+            "or line_no"
+        )
     if record.code in REGISTRY and REGISTRY[record.code].func is not record.func:
         raise ValueError(f"rule code {record.code} registered twice")
 

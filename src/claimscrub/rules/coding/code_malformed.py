@@ -25,6 +25,7 @@ LEVEL_II_SHAPE = r"^[A-Z][0-9]{4}$"
     fix=Applicability.UNSAFE,
     requires=("hcpcs",),
     inputs=(c.HCPCS,),
+    distinct_on=(c.HCPCS, c.DOS_FROM),
     source="CMS HCPCS Level II code format; ASC X12 837 SV101-2 / SV202-2; rules.md R-CODE-1",
     gates_line=True,
 )

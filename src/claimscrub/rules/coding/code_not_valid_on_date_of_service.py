@@ -19,6 +19,7 @@ from claimscrub.rules.registry import rule
     rarc=("M20",),
     requires=("hcpcs",),
     inputs=(c.HCPCS, c.DOS_FROM),
+    distinct_on=(c.HCPCS, c.DOS_FROM),
     source="CMS HCPCS Level II file (add / termination dates); rules.md R-CODE-1",
     gates_line=True,
 )

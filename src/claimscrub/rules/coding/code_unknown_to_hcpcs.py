@@ -23,6 +23,7 @@ LEVEL_II_SHAPE = r"^[A-Z][0-9]{4}$"
     rarc=("M20",),
     requires=("hcpcs",),
     inputs=(c.HCPCS, c.DOS_FROM),
+    distinct_on=(c.HCPCS, c.DOS_FROM),
     source="CMS HCPCS Level II file (every installed release); rules.md R-CODE-1",
     gates_line=True,
 )

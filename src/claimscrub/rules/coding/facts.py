@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.noc.classify import is_noc, names_a_drug
 
@@ -175,9 +176,16 @@ def with_code_facts(
     See :func:`code_facts` for the facts; ``frame`` should be the claim lines or a
     light projection of them.
     """
-    facts = code_facts(ctx, frame.select(code, date).unique(), code, date, crosswalk)
-    renamed = facts.rename({name: f"{prefix}{name}" for name in (*FACTS, "xwalk_release")})
-    return frame.join(renamed, on=[code, date], how="left", maintain_order="left")
+
+    def facts_for(keys: pl.LazyFrame) -> pl.LazyFrame:
+        facts = code_facts(ctx, keys.select(code, date).unique(), code, date, crosswalk)
+        renamed = facts.rename({name: f"{prefix}{name}" for name in (*FACTS, "xwalk_release")})
+        return keys.join(renamed, on=[code, date], how="left", maintain_order="left")
+
+    if frame is ctx.lines:  # the batch's lines: once per batch, spread by position
+        name = f"coding.code_facts.{code}.{date}.{prefix}.{crosswalk}"
+        return lines_with(ctx, name, [((code, date), facts_for)])
+    return facts_for(frame)
 
 
 def number_text(expr: pl.Expr) -> pl.Expr:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import polars as pl
 
 from claimscrub.model import columns as c
+from claimscrub.rules.batch import KEY_ROW, batch_shared, key_table
 from claimscrub.rules.coding.facts import FACTS, at_most_three_decimals, code_facts, number_text
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.ndc.normalise import hyphenated, with_ndc_parse
@@ -99,20 +100,37 @@ def product_table(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
     classes), ``_cand_route_unknown``; and for the first candidate ``_cand``,
     ``_cand_desc``, ``_cand_unit_text`` / ``_cand_unit_amount`` / ``_cand_unit_uom``,
     ``_cand_per_item``, ``_cand_size`` (crosswalk PKG SIZE) and ``_cand_route``.
+
+    Computed once per batch (and ``billed_crosswalk``); each row also carries
+    ``KEY_ROW``, its (NDC, code, date) row number in the batch (see
+    :func:`claimscrub.rules.batch.key_table`).
     """
+    return batch_shared(
+        ctx,
+        ("coding.product_table", billed_crosswalk),
+        lambda: _product_table(ctx, billed_crosswalk),
+    )
+
+
+def _product_table(ctx: RuleContext, billed_crosswalk: bool) -> pl.LazyFrame:
+    base = batch_shared(ctx, ("coding.product_base",), lambda: _product_base(ctx))
+    billed = code_facts(
+        ctx, base.select(c.HCPCS, c.DOS_FROM).unique(), c.HCPCS, c.DOS_FROM, billed_crosswalk
+    ).rename({name: f"_billed_{name}" for name in (*FACTS, "xwalk_release")})
+    return base.join(billed, on=[c.HCPCS, c.DOS_FROM], how="left", maintain_order="left")
+
+
+def _product_base(ctx: RuleContext) -> pl.LazyFrame:
+    """:func:`product_table` without the billed code's facts."""
     # The NDC strings are few: read each once, then attach the parse to the triples.
     submitted = ctx.lines.select(c.NDC).unique().filter(pl.col(c.NDC).is_not_null())
     parsed = with_ndc_parse(submitted, c.NDC).filter(pl.col("_ndc_ndc11").is_not_null())
+    distinct = key_table(ctx, _KEY)[0]
     triples = (
-        ctx.lines.select(_KEY)
-        .unique()
-        .filter(pl.col(c.HCPCS).is_not_null() & pl.col(c.DOS_FROM).is_not_null())
+        distinct.filter(pl.col(c.HCPCS).is_not_null() & pl.col(c.DOS_FROM).is_not_null())
         .join(parsed, on=c.NDC, how="inner")
         .cache()  # read by four branches below; computed once
     )
-    billed = code_facts(
-        ctx, triples.select(c.HCPCS, c.DOS_FROM).unique(), c.HCPCS, c.DOS_FROM, billed_crosswalk
-    ).rename({name: f"_billed_{name}" for name in (*FACTS, "xwalk_release")})
     crosswalked = ctx.refdata.lookup(
         triples.select("_ndc_ndc11", c.DOS_FROM).unique(),
         "ndc_hcpcs",
@@ -189,32 +207,28 @@ def product_table(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
         )
     )
     n_cands = pl.col("_cands").list.len().fill_null(0)
-    return (
-        triples.join(billed, on=[c.HCPCS, c.DOS_FROM], how="left")
-        .join(
-            per_key,
-            left_on=["_ndc_ndc11", c.HCPCS, c.DOS_FROM],
-            right_on=["_ndc_ndc11", "_pk_code", c.DOS_FROM],
-            how="left",
-        )
-        .with_columns(
-            hyphenated(pl.col("_ndc_ndc11")).alias("_ndc_print"),
-            pl.col("_xw_on").fill_null(False),
-            pl.col("_xw_billed_listed").fill_null(False),
-            n_cands.alias("_n_cands"),
-            in_force_note.alias("_xw_note"),
-            pl.when(n_cands == 1)
-            .then(pl.format("{} ({})", pl.col("_cand"), pl.col("_cand_desc")))
-            .otherwise(pl.format("one of {}", pl.col("_cands").list.join(", ")))
-            .alias("_cands_text"),
-            pl.format(
-                "{}{}",
-                pl.col("_xw_drug"),
-                pl.when(pl.col("_xw_labeler").is_not_null())
-                .then(pl.format(", {}", pl.col("_xw_labeler")))
-                .otherwise(pl.lit("")),
-            ).alias("_xw_product"),
-        )
+    return triples.join(
+        per_key,
+        left_on=["_ndc_ndc11", c.HCPCS, c.DOS_FROM],
+        right_on=["_ndc_ndc11", "_pk_code", c.DOS_FROM],
+        how="left",
+    ).with_columns(
+        hyphenated(pl.col("_ndc_ndc11")).alias("_ndc_print"),
+        pl.col("_xw_on").fill_null(False),
+        pl.col("_xw_billed_listed").fill_null(False),
+        n_cands.alias("_n_cands"),
+        in_force_note.alias("_xw_note"),
+        pl.when(n_cands == 1)
+        .then(pl.format("{} ({})", pl.col("_cand"), pl.col("_cand_desc")))
+        .otherwise(pl.format("one of {}", pl.col("_cands").list.join(", ")))
+        .alias("_cands_text"),
+        pl.format(
+            "{}{}",
+            pl.col("_xw_drug"),
+            pl.when(pl.col("_xw_labeler").is_not_null())
+            .then(pl.format(", {}", pl.col("_xw_labeler")))
+            .otherwise(pl.lit("")),
+        ).alias("_xw_product"),
     )
 
 
@@ -225,7 +239,11 @@ def product_lines(ctx: RuleContext, table: pl.LazyFrame) -> pl.LazyFrame:
     the billed units when both codes share the billing unit; null otherwise) and
     ``_cand_units_note`` (the arithmetic, for messages; empty when there is none).
     """
-    lines = ctx.lines.select(_LINE_COLUMNS).join(table, on=list(_KEY), how="inner")
+    lines = (
+        key_table(ctx, _KEY)[1]
+        .select(*_LINE_COLUMNS, KEY_ROW)
+        .join(table.drop(_KEY), on=KEY_ROW, how="inner", maintain_order="left")
+    )
     from_quantity = units_from_ndc_quantity(
         pl.col(c.NDC_QTY),
         pl.col(c.NDC_UNIT),

@@ -12,7 +12,7 @@ import polars as pl
 
 from claimscrub.model import columns as c
 from claimscrub.refdata import curated
-from claimscrub.rules.units.common import batch_shared
+from claimscrub.rules.batch import lines_with
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
@@ -23,18 +23,6 @@ MEDICARE_CONTRACTORS = ("dme_mac", "ab_mac")
 # an ICD-9-CM diagnosis (ICD-9 V and E codes are not told apart from ICD-10 by shape).
 ICD9_SHAPE = r"^[0-9]{3,5}$"
 NOT_SUPPORTING_SET = "not_supporting_immunosuppressive_benefit"
-_LINE_COLUMNS = (
-    c.CLAIM_KEY,
-    c.LINE_NO,
-    c.HCPCS,
-    c.DOS_FROM,
-    c.MODIFIERS,
-    c.DIAGNOSES,
-    c.DIAGNOSIS_POINTERS,
-    c.ICD9_DIAGNOSES,
-    c.PAYER_TYPE,
-    "pack_contractor",
-)
 TRANSPLANT_SET = "transplant_covered_organ"
 
 
@@ -165,30 +153,53 @@ def _sets_by_code() -> dict[str, list[str]]:
 def line_support(ctx: RuleContext) -> pl.LazyFrame:
     """Lines whose code has curated diagnosis sets, with what their diagnoses say.
 
-    See :func:`_line_support`; computed once per batch (DGN001 and DGN005 share it).
+    See :func:`_line_support`; computed once per batch (DGN001 and DGN005 share it), per
+    distinct (code, date, diagnoses, pointers): nothing else of the line matters.
     """
-    return batch_shared(ctx, ("diagnosis.line_support",), lambda: _line_support(ctx))
+    keys = (c.HCPCS, c.DOS_FROM, c.DIAGNOSES, c.DIAGNOSIS_POINTERS)
+    return (
+        lines_with(ctx, "diagnosis.line_support", [(keys, lambda k: _support_by_key(ctx, k))])
+        .filter(pl.col(_IN_SUPPORT))
+        .drop(_IN_SUPPORT)
+    )
 
 
-def _line_support(ctx: RuleContext) -> pl.LazyFrame:
+_IN_SUPPORT = "_in_support"
+
+
+def _support_by_key(ctx: RuleContext, keys: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`_line_support` of each key row, and ``_IN_SUPPORT`` (it has a row there)."""
+    numbered = keys.with_row_index(ROW_ID)
+    support = _line_support(ctx, numbered).drop(*(col for col in keys.collect_schema()))
+    return (
+        numbered.join(
+            support.with_columns(pl.lit(True).alias(_IN_SUPPORT)),
+            on=ROW_ID,
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(pl.col(_IN_SUPPORT).fill_null(False))
+        .drop(ROW_ID)
+    )
+
+
+def _line_support(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
     """Lines whose code has curated diagnosis sets, with what their diagnoses say.
 
-    One row per line that points to at least one diagnosis, with the line's columns plus:
+    One row per line of ``lines`` (with ``_row``) that points to at least one diagnosis,
+    with the line's columns plus:
     ``_dx_list`` (the diagnoses as submitted, in pointer order), ``_supported`` (one of
     them is in a set that supports the code), ``_all_valid`` (every one is a billable
     ICD-10-CM code in the release in force, so DGN002 / DGN004 have nothing to say),
     ``_not_covered`` (the ones in the "does not support the immunosuppressive benefit"
     set, described), ``_has_transplant_set`` (the code is an immunosuppressive that the
     covered-organ set supports), ``_supported_by`` (text) and ``icd10cm_release``.
+    ``_dx_list``, ``_not_covered`` and ``_supported_by`` are null on supported lines.
     """
     codes = supporting_text().lazy()
     pairs = curated.code_diagnosis_sets().lazy().select(c.HCPCS, "set").unique()
     # Only the columns the DGN rules read travel through the joins (wide rows are slow).
-    lines = (
-        ctx.lines.with_row_index(ROW_ID)
-        .select(ROW_ID, *(col for col in _LINE_COLUMNS if col in ctx.lines.collect_schema()))
-        .join(codes, on=c.HCPCS, how="inner")
-    )
+    lines = lines.join(codes, on=c.HCPCS, how="inner")
     dx = line_diagnoses(lines).join(
         lines.select(ROW_ID, c.DOS_FROM, c.HCPCS), on=ROW_ID, how="inner"
     )
@@ -231,5 +242,11 @@ def _line_support(ctx: RuleContext) -> pl.LazyFrame:
         .with_columns(
             pl.col("_supported").fill_null(False),
             pl.col("_not_covered").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        )
+        # The texts are for lines no diagnosis supports, the only ones the DGN rules
+        # report; kept off the others, they take no memory on millions of lines.
+        .with_columns(
+            pl.when(~pl.col("_supported")).then(pl.col(name)).alias(name)
+            for name in ("_dx_list", "_not_covered", "_supported_by")
         )
     )

@@ -94,14 +94,14 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     )
     bad = dx.filter(~pl.col("_billable").fill_null(False))
     # Billable codes below a heading share its first three characters (its category).
+    # They depend on the code and the release only: look them up once per (code,
+    # release), on any one date the release covers, not once per claim.
+    release = "icd10cm_release"
+    headings = bad.select("_dx_key", pl.col(release).alias("_release"), c.SERVICE_DATE).unique(
+        ["_dx_key", "_release"]
+    )
     below = ctx.refdata.lookup(
-        bad.select(
-            c.CLAIM_KEY,
-            "_pos",
-            "_dx_key",
-            c.SERVICE_DATE,
-            pl.col("_dx_key").str.slice(0, 3).alias("_category"),
-        ),
+        headings.with_columns(pl.col("_dx_key").str.slice(0, 3).alias("_category")),
         "icd10cm",
         on={"_category": "category"},
         as_of=c.SERVICE_DATE,
@@ -113,11 +113,12 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
             & pl.col("_child_key").str.starts_with(pl.col("_dx_key"))
             & (pl.col("_child_key") != pl.col("_dx_key"))
         )
-        .group_by(c.CLAIM_KEY, "_pos")
+        .group_by("_dx_key", "_release")
         .agg(pl.col("_child").sort().alias("_children"))
+        .rename({"_release": release})
     )
     rows = (
-        bad.join(children, on=[c.CLAIM_KEY, "_pos"], how="left")
+        bad.join(children, on=["_dx_key", release], how="left")
         .with_columns(pl.col("_children").fill_null(pl.lit([], dtype=pl.List(pl.String))))
         .sort(c.CLAIM_KEY, "_pos")  # findings of one claim in diagnosis order
     )

@@ -5,9 +5,15 @@ Not a rule module; the DUP rules import it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from claimscrub.model import columns as c
+from claimscrub.rules.batch import lines_with
+
+if TYPE_CHECKING:
+    from claimscrub.rules.context import RuleContext
 
 ROW_ID = "_row"  # a per-line id added by the rules (line numbers may repeat in bad input)
 
@@ -35,4 +41,17 @@ def describe() -> pl.Expr:
             pl.format(", {}", pl.col(c.DOS_FROM)),
         ],
         ignore_nulls=True,
+    )
+
+
+def lines_with_keys(ctx: RuleContext) -> pl.LazyFrame:
+    """The batch's lines with ``_ndc_key`` (:func:`ndc_key`) and ``_mods_key``
+    (:func:`modifiers_key`), worked out once per distinct NDC and modifier list."""
+    return lines_with(
+        ctx,
+        "duplicates.keys",
+        [
+            ((c.NDC,), lambda keys: keys.with_columns(ndc_key().alias("_ndc_key"))),
+            ((c.MODIFIERS,), lambda keys: keys.with_columns(modifiers_key().alias("_mods_key"))),
+        ],
     )

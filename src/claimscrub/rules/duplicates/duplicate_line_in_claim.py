@@ -7,7 +7,7 @@ import polars as pl
 from claimscrub.diagnostics import Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
-from claimscrub.rules.duplicates._common import ROW_ID, describe, modifiers_key, ndc_key
+from claimscrub.rules.duplicates._common import ROW_ID, describe, lines_with_keys
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
 
@@ -56,9 +56,12 @@ def duplicate_line_in_claim(ctx: RuleContext) -> Finding:
     """
     group = [c.CLAIM_KEY, c.HCPCS, "_ndc_key", "_mods_key", c.DOS_FROM, c.UNITS]
     lines = (
-        ctx.lines.with_row_index(ROW_ID)
+        lines_with_keys(ctx)
+        .with_row_index(ROW_ID)
         .filter(pl.col(c.HCPCS).is_not_null())
-        .with_columns(ndc_key().alias("_ndc_key"), modifiers_key().alias("_mods_key"))
+        # Only lines of groups of two or more can repeat (or be repeated): the sort and the
+        # windows below then run on those few lines.
+        .filter(pl.len().over(group) > 1)
         .sort(c.CLAIM_KEY, c.LINE_NO, ROW_ID)  # the first of a group is the original
         .with_columns(
             pl.col(c.LINE_NO).first().over(group).alias("_first_line"),

@@ -34,7 +34,7 @@ import polars as pl
 
 from claimscrub.model import columns as c
 from claimscrub.refdata import curated
-from claimscrub.rules.units.common import batch_shared
+from claimscrub.rules.batch import batch_shared, lines_with
 
 if TYPE_CHECKING:
     from claimscrub.payers.packs import Pack
@@ -137,13 +137,16 @@ def has_transplant_diagnosis() -> pl.Expr:
     )
 
 
-def with_code_facts(frame: pl.LazyFrame, refdata: RefData) -> pl.LazyFrame:
-    """Add the HCPCS record in force (type of service, route, descriptor) and the line kinds.
+_TYPED_IMMUNO = "_typed_immuno"
+_TYPED_DME = "_typed_dme"
+_TRANSPLANT_DX = "_transplant_dx"
 
-    Adds ``hcpcs_status`` / ``hcpcs_valid`` (from the lookup), ``ROUTE``, ``DESCRIPTOR``,
-    ``IMMUNO``, ``ORAL_DRUG`` and the
-    supply fee columns ``FEE_ROLE``, ``FEE_QUALIFYING``, ``FEE_MAX_UNITS``, ``FEE_MONTHS``,
-    ``FEE_PERIOD_DAYS`` (null on other lines).
+
+def _code_facts(frame: pl.LazyFrame, refdata: RefData) -> pl.LazyFrame:
+    """The :func:`with_code_facts` columns that depend on the code and date only.
+
+    ``IMMUNO`` is left as its two type-of-service tests (``_TYPED_IMMUNO``,
+    ``_TYPED_DME``): whether a code typed both counts depends on the claim's diagnoses.
     """
     tos_columns = {f"tos_{i}": f"_tos_{i}" for i in range(1, 6)}
     out = refdata.lookup(
@@ -171,16 +174,34 @@ def with_code_facts(frame: pl.LazyFrame, refdata: RefData) -> pl.LazyFrame:
     def typed(code: str) -> pl.Expr:
         return pl.any_horizontal([pl.col(name) == code for name in tos_columns.values()])
 
-    # A code typed both G and P (oral anticancer drugs) is immunosuppressive only for a
-    # transplant patient.
-    immuno = typed(immuno_tos) & (~typed(dme_tos) | has_transplant_diagnosis())
     out = (
-        out.with_columns(immuno.fill_null(False).alias(IMMUNO))
+        out.with_columns(typed(immuno_tos).alias(_TYPED_IMMUNO), typed(dme_tos).alias(_TYPED_DME))
         .drop(list(tos_columns.values()))
         .join(fees, left_on=c.HCPCS, right_on="_fee_hcpcs", how="left", maintain_order="left")
     )
     oral_drug = (pl.col(ROUTE) == "oral") & pl.col(FEE_ROLE).is_null() & pl.col("hcpcs_valid")
     return out.with_columns(oral_drug.fill_null(False).alias(ORAL_DRUG))
+
+
+def _immuno(transplant_dx: pl.Expr) -> pl.Expr:
+    # A code typed both G and P (oral anticancer drugs) is immunosuppressive only for a
+    # transplant patient.
+    return (pl.col(_TYPED_IMMUNO) & (~pl.col(_TYPED_DME) | transplant_dx)).fill_null(False)
+
+
+def with_code_facts(frame: pl.LazyFrame, refdata: RefData) -> pl.LazyFrame:
+    """Add the HCPCS record in force (type of service, route, descriptor) and the line kinds.
+
+    Adds ``hcpcs_status`` / ``hcpcs_valid`` (from the lookup), ``ROUTE``, ``DESCRIPTOR``,
+    ``IMMUNO``, ``ORAL_DRUG`` and the
+    supply fee columns ``FEE_ROLE``, ``FEE_QUALIFYING``, ``FEE_MAX_UNITS``, ``FEE_MONTHS``,
+    ``FEE_PERIOD_DAYS`` (null on other lines).
+    """
+    return (
+        _code_facts(frame, refdata)
+        .with_columns(_immuno(has_transplant_diagnosis()).alias(IMMUNO))
+        .drop(_TYPED_IMMUNO, _TYPED_DME)
+    )
 
 
 def with_mue(frame: pl.LazyFrame, refdata: RefData, service_type: str, prefix: str) -> pl.LazyFrame:
@@ -211,37 +232,89 @@ def injected_not_paid_by_dme_mac() -> pl.Expr:
     )
 
 
+def benefit_lines(ctx: RuleContext) -> pl.LazyFrame:
+    """Every line with the :func:`with_code_facts` columns, the DME-supplier MUE
+    (:func:`with_mue` as ``DME_MUE``) and ``IMMUNO_LINE``; computed once per batch.
+
+    The code facts and the MUE are worked out per distinct (code, date), whether a claim
+    carries a transplant diagnosis per distinct diagnosis list.
+    """
+    return batch_shared(ctx, ("medicare.benefit_lines",), lambda: _benefit_lines(ctx))
+
+
+def _benefit_lines(ctx: RuleContext) -> pl.LazyFrame:
+    def code_facts(keys: pl.LazyFrame) -> pl.LazyFrame:
+        return with_mue(_code_facts(keys, ctx.refdata), ctx.refdata, "dme_supplier", DME_MUE)
+
+    def transplant_dx(keys: pl.LazyFrame) -> pl.LazyFrame:
+        return keys.with_columns(has_transplant_diagnosis().alias(_TRANSPLANT_DX))
+
+    lines = lines_with(
+        ctx,
+        "medicare.benefit_facts",
+        [((c.HCPCS, c.DOS_FROM), code_facts), ((c.DIAGNOSES,), transplant_dx)],
+    )
+    immuno_line = (
+        pl.col(IMMUNO) & pl.col("hcpcs_valid").fill_null(False) & ~injected_not_paid_by_dme_mac()
+    )
+    return (
+        lines.with_columns(_immuno(pl.col(_TRANSPLANT_DX)).alias(IMMUNO))
+        .with_columns(immuno_line.alias(IMMUNO_LINE))
+        .drop(_TYPED_IMMUNO, _TYPED_DME, _TRANSPLANT_DX)
+    )
+
+
+def benefit_lines_with_mue(ctx: RuleContext, service_type: str, prefix: str) -> pl.LazyFrame:
+    """:func:`benefit_lines` with the CMS MUE of ``service_type`` as ``prefix`` columns.
+
+    See :func:`with_mue`; computed once per batch, per distinct (code, date).
+    """
+    return lines_with(
+        ctx,
+        f"medicare.benefit_lines.mue.{service_type}.{prefix}",
+        [((c.HCPCS, c.DOS_FROM), lambda keys: with_mue(keys, ctx.refdata, service_type, prefix))],
+        base=benefit_lines(ctx),
+    )
+
+
+def lines_transplant_status(ctx: RuleContext, organ: str | None = None) -> pl.LazyFrame:
+    """Every line with :func:`transplant_status` (for ``organ``), computed once per batch.
+
+    The status is worked out per distinct (transplants, date of service).
+    """
+    return lines_with(
+        ctx,
+        f"medicare.lines_transplant_status.{organ}",
+        [((c.TRANSPLANTS, c.DOS_FROM), lambda keys: transplant_status(keys, organ))],
+    )
+
+
 def benefit_frame(ctx: RuleContext, applies: pl.Expr) -> pl.LazyFrame:
     """The lines ``applies`` selects (a pack-setting test), with code facts and ``IMMUNO_LINE``.
 
-    Computed once per batch and ``applies`` test (most MCR rules share it).
+    The facts are computed once per batch (:func:`benefit_lines`); most MCR rules share
+    them.
     """
-    key = ("medicare.benefit_frame", applies.meta.serialize(format="json"))
-    return batch_shared(ctx, key, lambda: _benefit_frame(ctx, applies))
+    return benefit_lines(ctx).filter(applies.fill_null(False))
 
 
 def immuno_lines_status(ctx: RuleContext) -> pl.LazyFrame:
     """Immunosuppressive benefit lines of packs applying the benefit, with transplant status.
 
-    That is ``with_transplant_status(benefit_frame(ctx, benefit_applies()).filter(IMMUNO_LINE))``,
-    computed once per batch: the KX and transplant-criteria rules all start from it.
+    That is ``with_transplant_status(benefit_frame(ctx, benefit_applies()).filter(IMMUNO_LINE))``;
+    the status is computed once per batch (per distinct transplant list and date): the KX
+    and transplant-criteria rules all start from it.
     """
-    return batch_shared(
-        ctx,
-        ("medicare.immuno_lines_status",),
-        lambda: with_transplant_status(
-            benefit_frame(ctx, benefit_applies()).filter(pl.col(IMMUNO_LINE))
-        ),
+    return (
+        lines_with(
+            ctx,
+            "medicare.transplant_status",
+            [((c.TRANSPLANTS, c.DOS_FROM), transplant_status)],
+            base=benefit_lines(ctx),
+        )
+        .filter(benefit_applies().fill_null(False))
+        .filter(pl.col(IMMUNO_LINE))
     )
-
-
-def _benefit_frame(ctx: RuleContext, applies: pl.Expr) -> pl.LazyFrame:
-    lines = with_code_facts(ctx.lines.filter(applies.fill_null(False)), ctx.refdata)
-    lines = with_mue(lines, ctx.refdata, "dme_supplier", DME_MUE)
-    immuno_line = (
-        pl.col(IMMUNO) & pl.col("hcpcs_valid").fill_null(False) & ~injected_not_paid_by_dme_mac()
-    )
-    return lines.with_columns(immuno_line.alias(IMMUNO_LINE))
 
 
 def benefit_applies() -> pl.Expr:
@@ -384,6 +457,17 @@ _MISSING_PART_A = "_missing_part_a"
 
 def with_transplant_status(frame: pl.LazyFrame, organ: str | None = None) -> pl.LazyFrame:
     """Add what the patient's transplants say as of each line's date of service.
+
+    The columns of :func:`transplant_status`, worked out once per distinct (transplants,
+    date of service) of ``frame`` and joined back.
+    """
+    keys = [c.TRANSPLANTS, c.DOS_FROM]
+    status = transplant_status(frame.select(keys).unique(), organ)
+    return frame.join(status, on=keys, how="left", nulls_equal=True, maintain_order="left")
+
+
+def transplant_status(frame: pl.LazyFrame, organ: str | None = None) -> pl.LazyFrame:
+    """``frame`` with what the transplants (``transplants``) say as of ``dos_from``.
 
     A transplant is *relevant* when dated on or before the line's date (or undated: it
     may be). Its state is ``covered``, ``not_covered`` (organ not on the benefit list,

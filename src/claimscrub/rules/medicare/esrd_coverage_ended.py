@@ -65,9 +65,7 @@ def esrd_coverage_ended(ctx: RuleContext) -> Finding:
     esrd = b.setting("esrd_only_coverage")
     months = int(esrd["months_after_transplant_month"])
     part_b_id_from = b.setting("part_b_id")["coverage_from"]
-    lines = b.with_transplant_status(
-        ctx.lines.filter(b.benefit_applies()), organ=str(esrd["organ"])
-    )
+    lines = b.lines_transplant_status(ctx, organ=str(esrd["organ"])).filter(b.benefit_applies())
     esrd_only = pl.col(c.ESRD_ONLY_ENTITLEMENT).fill_null(
         pl.col(c.MEDICARE_ENTITLEMENT_REASON).str.to_lowercase() == "esrd"
     )

@@ -6,6 +6,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
+from claimscrub.rules.batch import KEY_ROW, key_table, with_key_row
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.medicare import _benefit as b
@@ -62,13 +63,24 @@ def refill_too_early(ctx: RuleContext) -> Finding:
       immunosuppressive drugs.
     - rules.md R-MCR-5; failure class REFILL_TOO_EARLY.
     """
+    # The (patient, code) pairs of the batch, numbered (KEY_ROW): the as-of match below
+    # is by that one integer. A history dispense whose pair no batch line has can match
+    # nothing, so it is left out.
+    pair = [c.PATIENT_ID, c.HCPCS]
+    pairs, batch = key_table(ctx, pair)
+    numbered = with_key_row(ctx, b.benefit_lines(ctx), pair)
     lines = (
-        b.benefit_frame(ctx, b.benefit_applies())
+        numbered.filter(b.benefit_applies())
         .filter(pl.col(b.IMMUNO_LINE) & pl.col(c.PATIENT_ID).is_not_null())
         .sort(c.DOS_FROM)
     )
+    wanted = [KEY_ROW, c.PATIENT_ID, c.DOS_FROM, c.DAYS_SUPPLY]
+    dispensed = [batch.select(wanted)]
+    if ctx.history is not None:
+        history = ctx.history.select(*pair, c.DOS_FROM, c.DAYS_SUPPLY)
+        dispensed.append(history.join(pairs, on=pair, how="inner").select(wanted))
     earlier = (
-        b.dispenses(ctx, [c.PATIENT_ID, c.HCPCS, c.DOS_FROM, c.DAYS_SUPPLY])
+        pl.concat(dispensed, how="vertical_relaxed")
         .filter(
             pl.col(c.PATIENT_ID).is_not_null()
             & pl.col(c.DOS_FROM).is_not_null()
@@ -76,7 +88,7 @@ def refill_too_early(ctx: RuleContext) -> Finding:
         )
         # One row per patient, code and date (the longest supply dispensed that day), so
         # the as-of match below is deterministic.
-        .group_by(c.PATIENT_ID, c.HCPCS, pl.col(c.DOS_FROM).alias("_prev_dos"))
+        .group_by(KEY_ROW, pl.col(c.DOS_FROM).alias("_prev_dos"))
         .agg(pl.col(c.DAYS_SUPPLY).max().cast(pl.Int64).alias("_prev_days"))
         .sort("_prev_dos")
     )
@@ -86,7 +98,7 @@ def refill_too_early(ctx: RuleContext) -> Finding:
         earlier,
         left_on=c.DOS_FROM,
         right_on="_prev_dos",
-        by=[c.PATIENT_ID, c.HCPCS],
+        by=KEY_ROW,
         strategy="backward",
         allow_exact_matches=False,
         check_sortedness=False,

@@ -61,12 +61,32 @@ def conflicting_modifiers(ctx: RuleContext) -> Finding:
     - rules.md §5 (modifier table, "Invalid / conflicts" column), R-MCR-3 (KX / GY).
     - CMS JW/JZ guidance (HHS guidance document, 2023).
     """
-    pairs = curated.modifier_conflicts().lazy().select("first", "second", "reason")
-    mods = modifier_list()
-    rows = ctx.lines.with_columns(mods.alias("_mods")).join(pairs, how="cross")
+    lines = ctx.lines.with_columns(modifier_list().alias("_mods"))
+    # One filter per curated pair (a handful), in the file's order: a cross join with the
+    # pairs filtered afterwards becomes a nested-loop join, which the in-memory engine of
+    # Polars 2.1 can fail on when messages are formatted from it.
+    per_pair = [
+        lines.filter(
+            pl.col("_mods").list.contains(pl.lit(first))
+            & pl.col("_mods").list.contains(pl.lit(second))
+        ).with_columns(
+            pl.lit(first, pl.String).alias("first"),
+            pl.lit(second, pl.String).alias("second"),
+            pl.lit(reason, pl.String).alias("reason"),
+        )
+        for first, second, reason in curated.modifier_conflicts()
+        .select("first", "second", "reason")
+        .iter_rows()
+    ]
+    rows = (
+        pl.concat(per_pair, how="vertical")
+        if per_pair
+        else lines.filter(pl.lit(False)).with_columns(
+            pl.lit(None, pl.String).alias(name) for name in ("first", "second", "reason")
+        )
+    )
     return Finding(
         rows=rows,
-        violated=pl.col("_mods").list.contains(pl.col("first"))
-        & pl.col("_mods").list.contains(pl.col("second")),
+        violated=pl.lit(True),
         message="{first} and {second} are both on the {hcpcs} line: {reason}",
     )

@@ -7,6 +7,7 @@ import polars as pl
 from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
 from claimscrub.refdata import curated
+from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.modifiers._common import DRUG_BETOS, ROW_ID, exploded_modifiers
@@ -72,22 +73,43 @@ def modifier_not_applicable_to_drug_line(ctx: RuleContext) -> Finding:
     - CMS HCPCS Level II file, BETOS column.
     """
     drug_betos = [str(b) for b in ctx.options.get("drug_betos", DRUG_BETOS)]
-    base = ctx.refdata.lookup(
-        ctx.lines.with_row_index(ROW_ID),
-        "hcpcs",
-        on={c.HCPCS: "hcpcs_code"},
-        as_of=c.DOS_FROM,
-        columns={"betos": "_betos"},
+
+    def betos(keys: pl.LazyFrame) -> pl.LazyFrame:
+        return ctx.refdata.lookup(
+            keys, "hcpcs", on={c.HCPCS: "hcpcs_code"}, as_of=c.DOS_FROM, columns={"betos": "_betos"}
+        ).select(*keys.collect_schema().names(), "_betos")
+
+    # What each distinct modifier list keeps and drops on a drug line (lists without a
+    # non-empty modifier get nulls: nothing to say).
+    lines = lines_with(
+        ctx,
+        "modifiers.not_applicable_to_drug_line",
+        [((c.HCPCS, c.DOS_FROM), betos), ((c.MODIFIERS,), _verdicts)],
     )
     has_ndc = pl.col(c.NDC).str.strip_chars().str.len_chars().fill_null(0) > 0
-    drug_lines = base.filter(pl.col("_betos").is_in(drug_betos).fill_null(False) | has_ndc)
+    rows = lines.filter(pl.col("_betos").is_in(drug_betos).fill_null(False) | has_ndc).filter(
+        pl.col("_bad").is_not_null()
+    )
+    return Finding(
+        rows=rows,
+        violated=pl.col("_bad").list.len() > 0,
+        message="{hcpcs} is a drug line: {_why}",
+        fix={c.MODIFIERS: pl.col("_keep")},
+        fix_title="Remove {_bad} from the {hcpcs} line",
+    )
+
+
+def _verdicts(keys: pl.LazyFrame) -> pl.LazyFrame:
+    """Per modifier list: ``_keep`` and ``_bad`` (submitted modifiers) and ``_why``; all
+    three null when no modifier is to be removed."""
     table = (
         curated.drug_line_modifiers_not_applicable()
         .lazy()
         .select(pl.col("modifier").alias("_mod"), pl.col("reason").alias("_reason"))
     )
+    numbered = keys.with_row_index(ROW_ID)
     mods = (
-        exploded_modifiers(drug_lines)
+        exploded_modifiers(numbered)
         .join(table, on="_mod", how="left")
         .sort(ROW_ID, "_mpos")
         .group_by(ROW_ID, maintain_order=True)
@@ -100,11 +122,12 @@ def modifier_not_applicable_to_drug_line(ctx: RuleContext) -> Finding:
             .alias("_why"),
         )
     )
-    rows = drug_lines.join(mods, on=ROW_ID, how="inner")
-    return Finding(
-        rows=rows,
-        violated=pl.col("_bad").list.len() > 0,
-        message="{hcpcs} is a drug line: {_why}",
-        fix={c.MODIFIERS: pl.col("_keep")},
-        fix_title="Remove {_bad} from the {hcpcs} line",
+    # Lists with nothing to remove get nulls (nothing to say, and no memory per line).
+    reported = pl.col("_bad").list.len() > 0
+    return (
+        numbered.join(mods, on=ROW_ID, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(reported).then(pl.col(name)).alias(name) for name in ("_keep", "_bad", "_why")
+        )
+        .drop(ROW_ID)
     )

@@ -6,6 +6,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Severity
 from claimscrub.model import columns as c
+from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.modifiers._common import ROW_ID, exploded_modifiers
@@ -74,34 +75,52 @@ def modifier_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
     - rules.md §5 ("Modifier invalid for the DOS → CO-182"), §8 CARC 182.
     """
     patterns = [str(p) for p in ctx.options.get("unlisted_valid_patterns", [])]
-    base = ctx.lines.with_row_index(ROW_ID)
-    mods = (
-        exploded_modifiers(base)
-        .filter(~pl.col("_mod").str.contains(_CPT_MODIFIER))
-        .join(base.select(ROW_ID, c.CLAIM_KEY, c.LINE_NO, c.HCPCS, c.DOS_FROM), on=ROW_ID)
-        .sort(ROW_ID, "_mpos")
+
+    def verdicts(keys: pl.LazyFrame) -> pl.LazyFrame:
+        # Per distinct (modifiers, date): the modifiers in breach, in their order on the
+        # line, as a list of {_submitted, _why}.
+        numbered = keys.with_row_index(ROW_ID)
+        mods = (
+            exploded_modifiers(numbered)
+            .filter(~pl.col("_mod").str.contains(_CPT_MODIFIER))
+            .join(numbered.select(ROW_ID, c.DOS_FROM), on=ROW_ID)
+            .sort(ROW_ID, "_mpos")
+        )
+        mods = ctx.refdata.lookup(
+            mods,
+            "hcpcs",
+            on={"_mod": "hcpcs_code"},
+            as_of=c.DOS_FROM,
+            columns={"record_type": "_kind", "add_date": "_added", "termination_date": "_ended"},
+        )
+        allowed = pl.lit(False)
+        for pattern in patterns:
+            allowed = allowed | pl.col("_mod").str.contains(pattern)
+        unknown = (pl.col("_kind").fill_null("") != "modifier") & ~allowed
+        status = pl.col("hcpcs_status")
+        reason = (
+            pl.when(unknown)
+            .then(pl.lit("is not a HCPCS Level II modifier"))
+            .when(status == "terminated")
+            .then(pl.format("is not valid after {} (terminated)", pl.col("_ended")))
+            .otherwise(pl.format("is valid only from {}", pl.col("_added")))
+        )
+        violated = unknown | status.is_in(["terminated", "not_yet_valid"]).fill_null(False)
+        found = (
+            mods.filter(violated)
+            .group_by(ROW_ID, maintain_order=True)
+            .agg(pl.struct(pl.col("_submitted"), reason.alias("_why")).alias("_breaches"))
+        )
+        return numbered.join(found, on=ROW_ID, how="left", maintain_order="left").drop(ROW_ID)
+
+    lines = lines_with(
+        ctx,
+        f"modifiers.not_valid_on_date_of_service.{patterns}",
+        [((c.MODIFIERS, c.DOS_FROM), verdicts)],
     )
-    mods = ctx.refdata.lookup(
-        mods,
-        "hcpcs",
-        on={"_mod": "hcpcs_code"},
-        as_of=c.DOS_FROM,
-        columns={"record_type": "_kind", "add_date": "_added", "termination_date": "_ended"},
-    )
-    allowed = pl.lit(False)
-    for pattern in patterns:
-        allowed = allowed | pl.col("_mod").str.contains(pattern)
-    unknown = (pl.col("_kind").fill_null("") != "modifier") & ~allowed
-    status = pl.col("hcpcs_status")
-    reason = (
-        pl.when(unknown)
-        .then(pl.lit("is not a HCPCS Level II modifier"))
-        .when(status == "terminated")
-        .then(pl.format("is not valid after {} (terminated)", pl.col("_ended")))
-        .otherwise(pl.format("is valid only from {}", pl.col("_added")))
-    )
+    rows = lines.filter(pl.col("_breaches").is_not_null()).explode("_breaches").unnest("_breaches")
     return Finding(
-        rows=mods.with_columns(reason.alias("_why")),
-        violated=unknown | status.is_in(["terminated", "not_yet_valid"]).fill_null(False),
+        rows=rows,
+        violated=pl.lit(True),
         message="modifier {_submitted} {_why}; the line ({hcpcs}) is dated {dos_from}",
     )

@@ -14,12 +14,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from claimscrub.model import columns as c
-from claimscrub.rules.units.common import (
-    batch_shared,
-    positive,
-    with_code_facts,
-    with_crosswalk,
-)
+from claimscrub.rules.batch import lines_with
+from claimscrub.rules.units.common import line_facts, positive
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
@@ -50,20 +46,28 @@ def with_mue(ctx: RuleContext) -> pl.LazyFrame:
     a routing question for RTE001 / RTE002) and, unless the option
     ``apply_outside_release_window`` is true, dates before the MUE release in force.
     """
-    outside_window = bool(ctx.options.get("apply_outside_release_window", False))
-    return batch_shared(ctx, ("mue.with_mue", outside_window), lambda: _with_mue(ctx))
+    return _with_mue(ctx)
 
 
-def _with_mue(ctx: RuleContext) -> pl.LazyFrame:
-    lines = ctx.lines.filter(pl.col(SERVICE_TYPE).is_not_null())
-    lines = with_crosswalk(ctx, with_code_facts(ctx, lines))
-    lines = ctx.refdata.lookup(
-        lines,
+def _mue_facts(ctx: RuleContext, keys: pl.LazyFrame) -> pl.LazyFrame:
+    return ctx.refdata.lookup(
+        keys,
         "mue",
         on={c.HCPCS: "hcpcs_code", SERVICE_TYPE: "service_type"},
         as_of=c.DOS_FROM,
         columns={"mue_value": "_mue", "mai": "_mai", "mue_rationale": "_rationale"},
     )
+
+
+def _with_mue(ctx: RuleContext) -> pl.LazyFrame:
+    # The MUE of every line (once per distinct code, service type and date), then the
+    # lines that have a service type.
+    lines = lines_with(
+        ctx,
+        "mue.lines",
+        [((c.HCPCS, SERVICE_TYPE, c.DOS_FROM), lambda keys: _mue_facts(ctx, keys))],
+        base=line_facts(ctx),
+    ).filter(pl.col(SERVICE_TYPE).is_not_null())
     in_force = pl.col("mue_in_force").fill_null(False)
     if ctx.options.get("apply_outside_release_window", False):
         in_force = pl.lit(True)

@@ -19,6 +19,7 @@ from claimscrub.rules.registry import rule
     carc="CO-16",
     rarc=("M119",),
     inputs=(c.NDC,),
+    distinct_on=(c.NDC,),
     source="FDA NDC format (10-digit labeler-product-package, billed as 11 digits 5-4-2); rules.md R-NDC-1, R-NDC-2 (NDC_INVALID_FORMAT)",
     depends_on_code=False,
 )

@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     rarc=("M119",),
     fix=Applicability.SAFE,
     inputs=(c.NDC,),
+    distinct_on=(c.NDC,),
     source="ASC X12 837 LIN03 (N4: 11-digit NDC); rules.md R-NDC-1, R-NDC-2",
     depends_on_code=False,
 )

@@ -21,6 +21,7 @@ from claimscrub.rules.registry import rule
     rarc=("N350",),
     requires=("hcpcs",),
     inputs=(c.HCPCS, c.DOS_FROM),
+    distinct_on=(c.HCPCS, c.DOS_FROM, c.NARRATIVE, c.DRUG_DESCRIPTION),
     source="CGS DME JB J7599 narrative; CGS Part B NOC drugs; rules.md R-CODE-3 (NOC_WITHOUT_NARRATIVE)",
 )
 def noc_code_without_narrative(ctx: RuleContext) -> Finding:

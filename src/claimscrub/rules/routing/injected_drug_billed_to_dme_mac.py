@@ -65,10 +65,8 @@ def injected_drug_billed_to_dme_mac(ctx: RuleContext) -> Finding:
       jurisdiction list; NCD 260.7 (J7504).
     - rules.md R-MCR-2, R-MCR-10, section 6; failure class WRONG_CONTRACTOR.
     """
-    lines = ctx.lines.filter(pl.col(b.CONTRACTOR_SETTING) == "dme_mac")
-    lines = b.with_mue(
-        b.with_code_facts(lines, ctx.refdata), ctx.refdata, "dme_supplier", b.DME_MUE
-    )
+    # The shared benefit lines carry the code facts and the DME-supplier MUE.
+    lines = b.benefit_lines(ctx).filter(pl.col(b.CONTRACTOR_SETTING) == "dme_mac")
     return Finding(
         rows=lines.with_columns(
             b.pack_for_contractor(ctx.packs, "ab_mac").alias("_target"),

@@ -69,11 +69,8 @@ def oral_immunosuppressive_billed_to_ab_mac(ctx: RuleContext) -> Finding:
     - rules.md R-MCR-2, section 6; failure class WRONG_CONTRACTOR.
     """
     claim_types = list(ctx.options["claim_types"])
-    lines = ctx.lines.filter(
+    lines = b.benefit_lines_with_mue(ctx, "practitioner", b.PRACTITIONER_MUE).filter(
         (pl.col(b.CONTRACTOR_SETTING) == "ab_mac") & pl.col(c.CLAIM_TYPE).is_in(claim_types)
-    )
-    lines = b.with_mue(
-        b.with_code_facts(lines, ctx.refdata), ctx.refdata, "practitioner", b.PRACTITIONER_MUE
     )
     value = pl.col(f"{b.PRACTITIONER_MUE}_value")
     mue_note = (

@@ -24,13 +24,15 @@ canonical columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from claimscrub.model import columns as c
 from claimscrub.refdata.curated import single_dose_containers
+from claimscrub.rules.batch import batch_shared, lines_with
+
+__all__ = ["batch_shared"]  # re-exported: other rule packages import it from here
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
@@ -59,21 +61,6 @@ CHECK_CONFLICT = "conflict"
 ORAL = "oral"
 # HCPCS forms (from the long descriptor) whose products are measured, not counted.
 LIQUID_FORM_PATTERN = r"solution|suspension"
-
-
-def batch_shared(
-    ctx: RuleContext, key: Hashable, build: Callable[[], pl.LazyFrame]
-) -> pl.LazyFrame:
-    """``build()``, computed once per batch when the engine offers it (``refdata.shared``).
-
-    Several rules start from the same derived frame of ``ctx.lines``; the engine's batch
-    reference data hands every rule asking with the same ``key`` one cached plan, which
-    ``collect_all`` then computes once instead of once per rule. ``key`` must name
-    everything ``build`` depends on besides the batch (options, pack tests). Without the
-    engine's memo this is simply ``build()``.
-    """
-    share = getattr(ctx.refdata, "shared", None)
-    return share(key, build) if share is not None else build()
 
 
 # --- exact arithmetic ------------------------------------------------------------------
@@ -289,9 +276,63 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def jw_group() -> pl.Expr:
-    """True for every line of a claim whose code and DOS also has a JW (discarded) line."""
-    return has_modifier(JW).any().over(c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
+def lines_code_facts(ctx: RuleContext) -> pl.LazyFrame:
+    """Every line with the :func:`with_code_facts` columns, computed once per batch.
+
+    The facts depend on the code and the date only, so they are worked out for each
+    distinct (code, date) pair and spread to the lines.
+    """
+    return lines_with(
+        ctx,
+        "units.code_facts",
+        [((c.HCPCS, c.DOS_FROM), lambda keys: with_code_facts(ctx, keys))],
+    )
+
+
+def line_facts(ctx: RuleContext) -> pl.LazyFrame:
+    """Every line with the :func:`with_code_facts` and :func:`with_crosswalk` columns.
+
+    Computed once per batch: the crosswalk row depends on the NDC, the code and the
+    date only, so it is worked out for each distinct triple and spread to the lines.
+    """
+    return lines_with(
+        ctx,
+        "units.line_facts",
+        [((c.NDC, c.HCPCS, c.DOS_FROM), lambda keys: with_crosswalk(ctx, keys))],
+        base=lines_code_facts(ctx),
+    )
+
+
+JW_GROUP = "_jw_group"
+
+
+def lines_jw_group(ctx: RuleContext) -> pl.LazyFrame:
+    """:func:`line_facts` with ``JW_GROUP``: the line's claim has a JW (discarded) line of
+    the same code and date. Computed once per batch."""
+    return batch_shared(ctx, ("units.jw_group",), lambda: _with_jw_group(line_facts(ctx)))
+
+
+def _with_jw_group(lines: pl.LazyFrame) -> pl.LazyFrame:
+    # A join against the few (claim, code, date) groups that have a JW line, computed as
+    # one narrow column and attached: a window over three keys on every line is slow.
+    group = [c.CLAIM_KEY, c.HCPCS, c.DOS_FROM]
+    frame = lines.collect()
+    with_jw = frame.lazy().filter(has_modifier(JW)).select(group).unique()
+    flag = (
+        frame.lazy()
+        .select(group)
+        .join(
+            with_jw.with_columns(pl.lit(True).alias(JW_GROUP)),
+            on=group,
+            how="left",
+            nulls_equal=True,  # as a window would, a null key is a group of its own
+            maintain_order="left",
+        )
+        .select(pl.col(JW_GROUP).fill_null(False))
+        .collect()
+        .rechunk()
+    )
+    return frame.hstack(flag).lazy()
 
 
 def with_expected_units(ctx: RuleContext) -> pl.LazyFrame:
@@ -309,7 +350,7 @@ def with_expected_units(ctx: RuleContext) -> pl.LazyFrame:
 
 
 def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
-    lines = with_crosswalk(ctx, with_code_facts(ctx, ctx.lines))
+    lines = lines_jw_group(ctx)
     billed_ok = positive(pl.col(c.UNITS))
     common = pl.col("_code_valid") & billed_ok & ~has_modifier(JW)
 
@@ -357,7 +398,7 @@ def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
             & pl.col("_ndc_on_code")
             & positive(pl.col(c.NDC_QTY))
             & reading.is_not_null()
-            & ~jw_group()
+            & ~pl.col(JW_GROUP)
             & ~pl.col("_dose_checkable")
         ).fill_null(False),
     )
@@ -381,8 +422,15 @@ def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
 
 
 def billed_equals(expected: pl.Expr) -> pl.Expr:
-    """True when the billed units equal the integer ``expected`` exactly."""
-    return (scaled(pl.col(c.UNITS)) == expected * SCALE).fill_null(False)
+    """True when the billed units equal the integer ``expected`` exactly.
+
+    The rules call it on lines with positive, finite units only. The cast is not strict
+    (NaN or infinite units would compare as not equal instead of raising) so that Polars
+    may filter on it before the message columns are built: it does not move a test that
+    can raise past other work.
+    """
+    billed = (pl.col(c.UNITS).cast(pl.Float64) * SCALE).round(0).cast(pl.Int128, strict=False)
+    return (billed == expected * SCALE).fill_null(False)
 
 
 # --- single-dose containers (JW / JZ, rules.md R-MOD-4) ------------------------------------
@@ -417,7 +465,7 @@ def _container_amounts(ctx: RuleContext, include_unverified: bool) -> pl.LazyFra
     if not include_unverified:
         containers = containers.filter(pl.col("verified"))
     codes = containers.get_column("hcpcs").to_list()
-    lines = with_code_facts(ctx, ctx.lines.filter(pl.col(c.HCPCS).is_in(codes)))
+    lines = lines_code_facts(ctx).filter(pl.col(c.HCPCS).is_in(codes))
     same_kind = pl.col("_unit_base").is_not_null()
     dose = pl.when(
         same_kind

@@ -6,16 +6,16 @@ import polars as pl
 
 from claimscrub.diagnostics import Severity
 from claimscrub.model import columns as c
+from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
 from claimscrub.rules.units.common import (
     JW,
     has_modifier,
+    line_facts,
     number_text,
     positive,
-    with_code_facts,
-    with_crosswalk,
 )
 
 
@@ -66,14 +66,20 @@ def one_strength_on_several_lines(ctx: RuleContext) -> Finding:
     - NGS "Billing for Immunosuppressive Drugs" (DME MAC JB).
     - rules.md R-UNIT-2; section 8 (CARC 18, SPLIT_BY_STRENGTH).
     """
-    lines = with_crosswalk(ctx, with_code_facts(ctx, ctx.lines))
+    # The modifier set is worked out once per distinct modifier list (sorting lists of
+    # text on every line is slow).
+    modifier_set = pl.col(c.MODIFIERS).list.sort().list.join(",").fill_null("")
+    lines = lines_with(
+        ctx,
+        "units.modifier_set",
+        [((c.MODIFIERS,), lambda keys: keys.with_columns(modifier_set.alias("_modifier_set")))],
+        base=line_facts(ctx),
+    )
     lines = lines.filter(
         pl.col("_code_valid")
         & pl.col("_ndc_on_code")
         & positive(pl.col(c.UNITS))
         & ~has_modifier(JW)
-    ).with_columns(
-        _modifier_set=pl.col(c.MODIFIERS).list.sort().list.join(",").fill_null(""),
     )
     group = [c.CLAIM_KEY, c.HCPCS, c.DOS_FROM, "_ndc11", "_modifier_set"]
     rx = pl.col(c.PRESCRIPTION_NUMBER)

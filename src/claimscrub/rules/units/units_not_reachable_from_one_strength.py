@@ -10,17 +10,16 @@ from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
 from claimscrub.rules.units.common import (
+    JW_GROUP,
     LIQUID_FORM_PATTERN,
     ORAL,
     SCALE,
     ceil_div,
-    jw_group,
+    lines_jw_group,
     number_text,
     positive,
     scaled,
     whole,
-    with_code_facts,
-    with_crosswalk,
 )
 
 
@@ -82,7 +81,7 @@ def units_not_reachable_from_one_strength(ctx: RuleContext) -> Finding:
     - CMS ASP NDC–HCPCS crosswalk (billing units per package).
     - rules.md R-UNIT-2.
     """
-    lines = with_crosswalk(ctx, with_code_facts(ctx, ctx.lines))
+    lines = lines_jw_group(ctx)
     units = pl.col(c.UNITS)
     liquid = pl.col("_form").str.contains(LIQUID_FORM_PATTERN).fill_null(False)
     lines = lines.filter(
@@ -95,7 +94,7 @@ def units_not_reachable_from_one_strength(ctx: RuleContext) -> Finding:
         & ~liquid
         # Package quantity above one on a counted package is ambiguous (see UNT001).
         & ((pl.col("_xw_qty") == 1) | (pl.col("_xw_size") == 1))
-        & ~jw_group()
+        & ~pl.col(JW_GROUP)
     )
     num, den = pl.col("_upi_num"), pl.col("_upi_den")
     billed = scaled(units) // SCALE

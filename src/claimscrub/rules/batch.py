@@ -1,0 +1,138 @@
+"""Per-batch building blocks shared by the rules (no rule is registered here).
+
+Many rules start from the same derived facts of the batch's lines: the HCPCS record in
+force on the date of service, the crosswalk row of the NDC, the MUE, the transplant
+status. Two helpers keep that work to once per batch:
+
+- :func:`batch_shared` computes a derived frame once; every rule asking with the same
+  key reads the same in-memory frame (the engine's ``refdata.shared``).
+- :func:`lines_with` computes facts on the *distinct* values of the key columns they
+  depend on (a few thousand even for millions of lines) and spreads them to the lines
+  by position, so the per-line cost is a gather, not a join. On a small batch (fewer
+  than ``SMALL_BATCH`` lines) each line is its own key row: numbering the distinct
+  values would cost more than it saves. The facts must therefore be worked out row by
+  row, never from other rows.
+- :func:`key_table` and :func:`with_key_row` number the distinct values of key columns
+  (``KEY_ROW``), for a table worked out per key that joins back on one integer.
+
+All of them work without the engine too (a plain
+:class:`~claimscrub.refdata.catalog.RefData` in the context): then they build the frame
+with joins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from claimscrub.rules.context import RuleContext
+
+KEY_ROW = "_key_row"  # a distinct key row's number (see key_table)
+# A batch of fewer lines is small: :func:`lines_with` works its facts out on the lines
+# themselves (numbering distinct keys would cost more than it saves), and the engine
+# collects the rules one by one.
+SMALL_BATCH = 2_000
+
+# Facts for the distinct key rows: gets the distinct keys (lazy) and returns them with
+# columns added, one row per key row and in the same order.
+KeyFacts = Callable[[pl.LazyFrame], pl.LazyFrame]
+
+
+def batch_shared(
+    ctx: RuleContext, key: Hashable, build: Callable[[], pl.LazyFrame]
+) -> pl.LazyFrame:
+    """``build()``, computed once per batch when the engine offers it (``refdata.shared``).
+
+    Several rules start from the same derived frame of ``ctx.lines``; the engine's batch
+    reference data hands every rule asking with the same ``key`` one in-memory frame,
+    computed once. ``key`` must name everything ``build`` depends on besides the batch
+    (options, pack tests). Without the engine's memo this is simply ``build()``.
+    """
+    share = getattr(ctx.refdata, "shared", None)
+    return share(key, build) if share is not None else build()
+
+
+def lines_with(
+    ctx: RuleContext,
+    name: str,
+    parts: Sequence[tuple[Sequence[str], KeyFacts]],
+    base: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """``base`` (default ``ctx.lines``) with the columns each part adds, once per batch.
+
+    Each part is (key columns, facts): ``facts`` receives the distinct values of the key
+    columns in the lines and returns them with new columns, one row per key row in the
+    same order; every line gets the row of its key values. ``base`` must hold the lines
+    in their order (``ctx.lines`` or a frame :func:`lines_with` made). ``name`` names the
+    result among the batch's shared frames.
+    """
+
+    def build() -> pl.LazyFrame:
+        key_index = getattr(ctx.refdata, "key_index", None)
+        frame = ctx.lines if base is None else base
+        if key_index is None:  # no engine: plain joins on the key columns
+            for keys, facts in parts:
+                distinct = ctx.lines.select(keys).unique(maintain_order=True)
+                added = facts(distinct)
+                frame = frame.join(
+                    added, on=list(keys), how="left", nulls_equal=True, maintain_order="left"
+                )
+            return frame
+        out = frame.collect()
+        if out.height < SMALL_BATCH:  # each line as its own key row
+            for keys, facts in parts:
+                own = out.select(keys)
+                added = facts(own.lazy()).collect().drop(keys).rechunk()
+                if added.height != own.height:
+                    raise ValueError(f"{name}: facts must give one row per key row")
+                out = out.hstack(added.get_columns())
+            return out.lazy()
+        for keys, facts in parts:
+            distinct, index = key_index(list(keys))
+            added = facts(distinct.lazy()).collect().drop(keys)
+            if added.height != distinct.height:
+                raise ValueError(f"{name}: facts must give one row per key row")
+            out = out.hstack(added.select(pl.all().gather(index)).rechunk())
+        return out.lazy()
+
+    return batch_shared(ctx, ("lines_with", name), build)
+
+
+def key_table(ctx: RuleContext, keys: Sequence[str]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(the distinct values of ``keys`` in the lines, the lines), both with ``KEY_ROW``.
+
+    ``KEY_ROW`` numbers the distinct key rows and tells each line its row: a table
+    worked out per key row joins back to the lines on one integer column. Computed once
+    per batch and key set.
+    """
+    key_index = getattr(ctx.refdata, "key_index", None)
+    names = list(keys)
+    if key_index is None:  # no engine: number the distinct rows and join
+        distinct = ctx.lines.select(names).unique(maintain_order=True).with_row_index(KEY_ROW)
+        lines = ctx.lines.join(
+            distinct, on=names, how="left", nulls_equal=True, maintain_order="left"
+        )
+        return distinct, lines
+    distinct_rows, index = key_index(names)
+
+    def numbered_lines() -> pl.LazyFrame:
+        return ctx.refdata.lines.hstack([index.alias(KEY_ROW).rechunk()]).lazy()
+
+    lines = batch_shared(ctx, ("key_table", tuple(names)), numbered_lines)
+    return distinct_rows.with_row_index(KEY_ROW).lazy(), lines
+
+
+def with_key_row(ctx: RuleContext, frame: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
+    """``frame`` (the batch's lines in their order, with any added columns) with the
+    ``KEY_ROW`` that :func:`key_table` gives each line for ``keys``."""
+    key_index = getattr(ctx.refdata, "key_index", None)
+    if key_index is None:
+        distinct = key_table(ctx, keys)[0]
+        return frame.join(
+            distinct, on=list(keys), how="left", nulls_equal=True, maintain_order="left"
+        )
+    index = key_index(list(keys))[1]
+    return frame.collect().hstack([index.alias(KEY_ROW).rechunk()]).lazy()

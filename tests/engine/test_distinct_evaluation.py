@@ -1,0 +1,137 @@
+"""A big batch is checked the way a small one is: same findings, line for line.
+
+On big batches the engine works shared facts out once per distinct key and spreads them
+to the lines by position, runs a rule that judges each line alone (``distinct_on``)
+once per distinct combination of its columns, and collects all rules as one query; on
+small ones it does all of that on the lines themselves, rule by rule. Both must agree
+on every rule case: here every case claim of the rule case files (without history or
+options) goes into one batch per forced payer pack, and the whole catalogue runs both
+ways.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import yaml
+
+import claimscrub.engine.evaluate as engine
+import claimscrub.engine.prepare as preparation
+import claimscrub.rules.batch as batch_facts
+from claimscrub.engine.evaluate import evaluate
+from claimscrub.engine.prepare import prepare_lines
+from claimscrub.payers.packs import load_packs
+from claimscrub.readers.json_claims import read_json_claims
+from claimscrub.refdata.catalog import default_refdata
+from claimscrub.rules.context import RuleContext
+from claimscrub.rules.registry import load_builtin_rules
+
+CASES_DIR = Path(__file__).parents[1] / "rules" / "cases"
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _case_claims() -> dict[str | None, list[dict[str, Any]]]:
+    """Case claims by forced pack (None: each claim's own pack)."""
+    groups: dict[str | None, list[dict[str, Any]]] = {}
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        spec = yaml.safe_load(path.read_text())
+        defaults = spec.get("defaults", {})
+        for case in spec["cases"].values():
+            if case.get("history") or case.get("options"):
+                continue
+            claim = _merge({"type": "professional"}, defaults.get("claim", {}))
+            claim = _merge(claim, case.get("claim", {}))
+            claim["lines"] = [
+                _merge(_merge({"number": n}, defaults.get("line", {})), line)
+                for n, line in enumerate(case.get("lines", []), start=1)
+            ]
+            group = groups.setdefault(case.get("pack"), [])
+            claim["id"] = f"CASE-{len(group) + 1}"
+            group.append(_jsonable(claim))
+    return groups
+
+
+GROUPS = _case_claims()
+
+
+@pytest.mark.parametrize("pack", sorted(GROUPS, key=str))
+def test_distinct_evaluation_matches_line_by_line(
+    pack: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = {"claims": GROUPS[pack]}
+    batch, _ = read_json_claims(json.dumps(document).encode(), "cases.json")
+    packs = load_packs()
+    rules = list(load_builtin_rules().values())
+    assert any(r.distinct_on for r in rules)
+    prepared = {}
+
+    def run(small_below: int) -> pl.DataFrame:
+        monkeypatch.setattr(engine, "DISTINCT_MIN_LINES", small_below)
+        monkeypatch.setattr(engine, "SMALL_BATCH_LINES", small_below)
+        monkeypatch.setattr(batch_facts, "SMALL_BATCH", small_below)
+        monkeypatch.setattr(preparation, "SMALL_BATCH", small_below)
+        claims, lines = prepare_lines(batch.lines, batch.claims, packs, pack)
+        prepared[small_below] = (claims, lines)
+        result = evaluate(rules, lines, claims, default_refdata(), packs=packs)
+        assert not result.broken, result.broken
+        return result.findings
+
+    per_line, per_combination = run(10**12), run(0)
+    for small, big in zip(prepared[10**12], prepared[0], strict=True):
+        assert big.equals(small)
+    assert per_line.height > 0
+    assert per_combination.equals(per_line)
+
+
+def test_rules_give_the_same_findings_without_the_engine_memo() -> None:
+    """Rule helpers also run on plain reference data (joins instead of the engine's
+    per-batch memo), as a rule-pack author calling a rule directly would: same rows."""
+    document = {"claims": GROUPS[None]}
+    batch, _ = read_json_claims(json.dumps(document).encode(), "cases.json")
+    packs = load_packs()
+    claims, lines = prepare_lines(batch.lines, batch.claims, packs, None)
+    refdata = default_refdata()
+    key = ["claim_key", "line_no", "rule", "message", "fix"]
+    for rule in load_builtin_rules().values():
+        via_engine = evaluate([rule], lines, claims, refdata, packs=packs)
+        if via_engine.skipped:
+            continue
+        ctx = RuleContext(
+            lines=lines.lazy(),
+            claims=claims.lazy(),
+            refdata=refdata,
+            options=dict(rule.options),
+            packs=packs,
+        )
+        direct = engine._plan(rule, rule.func(ctx)).collect()
+        found = via_engine.findings.filter(pl.col("rule") == rule.code)
+        assert (
+            direct.select(key)
+            .sort(key, nulls_last=True)
+            .equals(found.select(key).sort(key, nulls_last=True))
+        ), rule.code
