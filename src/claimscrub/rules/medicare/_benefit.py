@@ -172,7 +172,11 @@ def _code_facts(frame: pl.LazyFrame, refdata: RefData) -> pl.LazyFrame:
     )
 
     def typed(code: str) -> pl.Expr:
-        return pl.any_horizontal([pl.col(name) == code for name in tos_columns.values()])
+        # most codes have empty TOS columns; without fill_null a missing type would be null,
+        # and ``~null`` would hide the line from every benefit rule
+        return pl.any_horizontal(
+            [(pl.col(name) == code).fill_null(False) for name in tos_columns.values()]
+        )
 
     out = (
         out.with_columns(typed(immuno_tos).alias(_TYPED_IMMUNO), typed(dme_tos).alias(_TYPED_DME))
