@@ -27,9 +27,9 @@ from claimscrub.api.service import (
     REPORT_MEDIA_TYPES,
     CheckRequest,
     CheckService,
-    rule_record,
     split_selectors,
 )
+from claimscrub.rules.registry import rule_record
 
 STATIC_DIR = FilePath(__file__).parent / "static"
 

@@ -30,7 +30,7 @@ from claimscrub.engine.scrub import Plan, ScrubOptions, make_plan, scrub
 from claimscrub.readers import read_bytes
 from claimscrub.refdata.catalog import RefData, RefDataError
 from claimscrub.refdata.manifest import load_manifest
-from claimscrub.rules.registry import CATEGORIES, Rule, SelectionError, load_builtin_rules
+from claimscrub.rules.registry import Rule, SelectionError, load_builtin_rules
 
 T = TypeVar("T")
 
@@ -79,30 +79,6 @@ class CheckOutcome:
     content: str
     media_type: str
     timings: dict[str, float]
-
-
-def rule_record(rule: Rule) -> dict[str, Any]:
-    """A rule's metadata as JSON-ready data, as ``claimscrub rules --format json`` prints it."""
-    # NOTE: the CLI's cli/rules.py builds the same record; front-ends may not import each
-    # other, so it lives twice until it moves down into the rules layer.
-    return {
-        "code": rule.code,
-        "name": rule.name,
-        "category": rule.category,
-        "category_title": CATEGORIES[rule.category],
-        "summary": rule.summary,
-        "severity": rule.severity.value,
-        "carc": rule.carc,
-        "rarc": list(rule.rarc),
-        "fix": rule.fix.value,
-        "scope": rule.scope,
-        "requires": list(rule.requires),
-        "inputs": list(rule.inputs),
-        "options": dict(rule.options),
-        "since": rule.since,
-        "preview": rule.preview,
-        "source": rule.source,
-    }
 
 
 def _iso(value: dt.date | None) -> str | None:

@@ -6,8 +6,7 @@ import click
 
 from claimscrub.cli import EXIT_FINDINGS
 from claimscrub.cli.code import dump_json
-from claimscrub.cli.rules import rule_record
-from claimscrub.rules.registry import load_builtin_rules
+from claimscrub.rules.registry import load_builtin_rules, rule_record
 
 
 @click.command("rule")

@@ -5,29 +5,7 @@ from __future__ import annotations
 import click
 
 from claimscrub.cli.code import dump_json
-from claimscrub.rules.registry import CATEGORIES, Rule, load_builtin_rules
-
-
-def rule_record(rule: Rule) -> dict[str, object]:
-    """A rule's metadata as JSON-ready data (shared by ``rules`` and ``rule``)."""
-    return {
-        "code": rule.code,
-        "name": rule.name,
-        "category": rule.category,
-        "category_title": CATEGORIES[rule.category],
-        "summary": rule.summary,
-        "severity": rule.severity.value,
-        "carc": rule.carc,
-        "rarc": list(rule.rarc),
-        "fix": rule.fix.value,
-        "scope": rule.scope,
-        "requires": list(rule.requires),
-        "inputs": list(rule.inputs),
-        "options": dict(rule.options),
-        "since": rule.since,
-        "preview": rule.preview,
-        "source": rule.source,
-    }
+from claimscrub.rules.registry import CATEGORIES, load_builtin_rules, rule_record
 
 
 @click.command("rules")

@@ -180,3 +180,25 @@ def select(
         for r in hits:
             chosen.pop(r.code, None)
     return [chosen[k] for k in sorted(chosen)]
+
+
+def rule_record(rule: Rule) -> dict[str, object]:
+    """A rule's metadata as JSON-ready data (``claimscrub rules``, ``rule`` and the HTTP API)."""
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "category": rule.category,
+        "category_title": CATEGORIES[rule.category],
+        "summary": rule.summary,
+        "severity": rule.severity.value,
+        "carc": rule.carc,
+        "rarc": list(rule.rarc),
+        "fix": rule.fix.value,
+        "scope": rule.scope,
+        "requires": list(rule.requires),
+        "inputs": list(rule.inputs),
+        "options": dict(rule.options),
+        "since": rule.since,
+        "preview": rule.preview,
+        "source": rule.source,
+    }
