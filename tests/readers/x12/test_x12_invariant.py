@@ -160,3 +160,15 @@ def test_header_with_segments_missing_reads_alike_in_small_cuts(fixtures_dir: Pa
         assert Counter(got) == expected
         rejected = pl.concat([b.rejected for b in batches]).sort("seg_ordinal", "reason")
         assert rejected.equals(whole.rejected.sort("seg_ordinal", "reason"))
+
+
+def test_837p_and_837i_in_one_input_read_as_they_do_apart(fixtures_dir: Path) -> None:
+    # Both guides in one frame: each transaction set is read by its own guide.
+    names = ("lfhx12__demo.drug.example10.3.837", "lfhx12__institutional-claim.837i")
+    apart = [read_x12(fixtures_dir / n, n) for n in names]
+    both = read_x12(b"".join((fixtures_dir / n).read_bytes() for n in names), "both")
+    columns = ["claim_id", "claim_type", "total_charge", "diagnoses", "service_date"]
+    assert both.claims.select(columns).equals(pl.concat([b.claims.select(columns) for b in apart]))
+    columns = ["claim_id", "line_no", "hcpcs", "revenue_code", "units", "ndc", "dos_from"]
+    assert both.lines.select(columns).equals(pl.concat([b.lines.select(columns) for b in apart]))
+    assert both.rejected.height == sum(b.rejected.height for b in apart) == 0

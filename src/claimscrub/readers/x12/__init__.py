@@ -65,10 +65,12 @@ def iter_x12(
 
     ``claim_key`` is unique across the batches of one read. Rejected inputs and
     warnings are reported in the batch that is emitted after they are found.
-    ``block_size`` is the number of bytes read and processed at a time. With
-    ``parallel`` the next block is split in one background thread and the
-    current block's extraction runs in another, overlapping with loop assignment
-    (results and their order are the same either way).
+    ``block_size`` is the number of bytes read and split into segments at a time;
+    loops are assigned and values extracted a few blocks at a time (see
+    ``reader.FRAME_BLOCKS``). With ``parallel`` the next blocks are split in one
+    background thread and the current frame's extraction runs in another,
+    overlapping with loop assignment (results and their order are the same either
+    way).
     """
     with _binary(source) as stream:
         yield from read_batches(stream, src_name, chunk_claims, block_size, parallel)

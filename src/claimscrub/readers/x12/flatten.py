@@ -1,14 +1,15 @@
 """Loops → canonical claim and line rows, with X12 locations and per-claim errors.
 
-Input is a frame from :func:`claimscrub.readers.x12.loops.assign`: every segment
-knows its loop and the keys of the scopes it sits in (transaction, billing
-provider, subscriber, patient, claim, line). The guide's picks say which element
-of which segment feeds which column. Extraction works on whole columns: the frame
-is partitioned once by (loop, segment); each pick group is one lazy query that
-computes its values and validity flags in one pass over its partition, and all of
-a frame's queries are collected together. The first row per scope key is then
-lined up with the claims or lines (mostly without a join: see ``_Columns``);
-error messages are built only for failing rows.
+Input is a frame from :mod:`claimscrub.readers.x12.loops`: every segment knows
+its loop and the keys of the scopes it sits in (transaction, billing provider,
+subscriber, patient, claim, line). The guide's picks say which element of which
+segment feeds which column. Extraction works on whole columns: the frame is
+partitioned once by (loop, segment) (:func:`segments`, which the reader runs in
+its own thread); each pick group is one lazy query that computes its values and
+validity flags in one pass over its partition, and all of a frame's queries are
+collected together. The first row per scope key is then lined up with the claims
+or lines (mostly without a join: see ``_Columns``); error messages are built only
+for failing rows.
 
 A claim is rejected when any segment in it, or in a scope above it (its patient,
 subscriber, billing provider or transaction header), has a structural error or an
@@ -467,9 +468,9 @@ def flatten(frame: pl.DataFrame | Segments, guide: Guide, component: str) -> Fla
     """Extract canonical claim and line columns from an assigned frame.
 
     ``frame`` is the frame from :func:`claimscrub.readers.x12.loops.assign` or the
-    :func:`segments` of one. Every pick group, date and the diagnoses is a lazy query over
-    its partition of the segment rows; all are collected together. Error messages
-    are formatted only for the rows that fail a check.
+    :func:`segments` of one. Every pick group, date and the diagnoses is a lazy
+    query over its partition of the segment rows; all are collected together. Error
+    messages are formatted only for the rows that fail a check.
     """
     seg = frame if isinstance(frame, Segments) else segments(frame, guide)
     plan = _frame_plan(guide, component)
