@@ -11,15 +11,11 @@ ways.
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
-import yaml
 
 import claimscrub.engine.evaluate as engine
 import claimscrub.engine.prepare as preparation
@@ -31,48 +27,18 @@ from claimscrub.readers.json_claims import read_json_claims
 from claimscrub.refdata.catalog import default_refdata
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.registry import load_builtin_rules
-
-CASES_DIR = Path(__file__).parents[1] / "rules" / "cases"
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
+from rule_cases import build_claim, case_files
 
 
 def _case_claims() -> dict[str | None, list[dict[str, Any]]]:
     """Case claims by forced pack (None: each claim's own pack)."""
     groups: dict[str | None, list[dict[str, Any]]] = {}
-    for path in sorted(CASES_DIR.glob("*.yaml")):
-        spec = yaml.safe_load(path.read_text())
-        defaults = spec.get("defaults", {})
+    for spec in case_files():
         for case in spec["cases"].values():
             if case.get("history") or case.get("options"):
                 continue
-            claim = _merge({"type": "professional"}, defaults.get("claim", {}))
-            claim = _merge(claim, case.get("claim", {}))
-            claim["lines"] = [
-                _merge(_merge({"number": n}, defaults.get("line", {})), line)
-                for n, line in enumerate(case.get("lines", []), start=1)
-            ]
             group = groups.setdefault(case.get("pack"), [])
-            claim["id"] = f"CASE-{len(group) + 1}"
-            group.append(_jsonable(claim))
+            group.append(build_claim(spec, case, claim_id=f"CASE-{len(group) + 1}"))
     return groups
 
 
