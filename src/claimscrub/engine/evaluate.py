@@ -24,6 +24,8 @@ checks it on every rule case):
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -137,6 +139,34 @@ def _plan(rule: Rule, finding: Finding) -> pl.LazyFrame:
     )
 
 
+class _FactsStore:
+    """Facts already worked out for small batches, per reference data, across batches.
+
+    What a fact function says about a key (a code and a date, an NDC, a modifier list
+    ...) depends on the key and the reference data only, so an API serving one claim at
+    a time works each key out once. Each table holds the key columns, the facts and
+    ``_HIT``; a table that grows past ``FACTS_STORE_ROWS`` starts again.
+    """
+
+    def __init__(self) -> None:
+        self.tables: dict[Hashable, pl.DataFrame] = {}
+        self.lock = threading.Lock()
+
+
+_FACTS_STORES: weakref.WeakKeyDictionary[Any, _FactsStore] = weakref.WeakKeyDictionary()
+_FACTS_STORES_LOCK = threading.Lock()
+_HIT = "_facts_hit"
+FACTS_STORE_ROWS = 100_000
+
+
+def _facts_store(refdata: RefData) -> _FactsStore:
+    with _FACTS_STORES_LOCK:
+        store = _FACTS_STORES.get(refdata)
+        if store is None:
+            store = _FACTS_STORES[refdata] = _FactsStore()
+        return store
+
+
 class _BatchRefData:
     """Reference data for one batch: lookups on the batch's lines are computed once.
 
@@ -233,6 +263,43 @@ class _BatchRefData:
         # A line whose claim is missing has a null there: its own code (one more).
         return codes.gather(self._claim_row).fill_null(count).cast(codes.dtype), count + 1
 
+    def cached_facts(
+        self,
+        name: Hashable,
+        keys: Sequence[str],
+        facts: Callable[[pl.LazyFrame], pl.LazyFrame],
+        frame: pl.DataFrame,
+    ) -> pl.DataFrame | None:
+        """The columns ``facts`` adds to the rows of ``frame`` (its ``keys`` columns), each
+        key worked out once per reference data (see :class:`_FactsStore`).
+
+        ``name`` must name everything ``facts`` depends on besides the key values and the
+        reference data. None when ``facts`` does not give one row per key row.
+        """
+        store = _facts_store(self._refdata)
+        names = list(keys)
+        with store.lock:
+            table = store.tables.get(name)
+        if table is not None:
+            found = frame.join(table, on=names, how="left", nulls_equal=True, maintain_order="left")
+            if found.get_column(_HIT).null_count() == 0:
+                return found.drop(*names, _HIT).rechunk()
+            missing = frame.filter(found.get_column(_HIT).is_null()).unique(maintain_order=True)
+        else:
+            missing = frame.unique(maintain_order=True)
+        new = facts(missing.lazy()).collect()
+        if new.height != missing.height:
+            return None
+        new = new.with_columns(pl.lit(True).alias(_HIT))
+        table = new if table is None else pl.concat([table, new], how="vertical_relaxed")
+        if table.height > FACTS_STORE_ROWS:
+            table = new
+        table = table.rechunk()
+        with store.lock:
+            store.tables[name] = table
+        found = frame.join(table, on=names, how="left", nulls_equal=True, maintain_order="left")
+        return found.drop(*names, _HIT).rechunk()
+
     def per_line(self, keys: Sequence[str], answers: pl.DataFrame) -> pl.DataFrame:
         """``answers`` (one row per distinct key of :meth:`key_index`) spread to the lines."""
         index = self.key_index(keys)[1]
@@ -254,8 +321,19 @@ class _BatchRefData:
             keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
             small = self._lines.height < SMALL_BATCH_LINES  # each line as its own key row
             distinct = self._lines.select(keys) if small else self.key_index(keys)[0]
-            answers = self._refdata.lookup(distinct, dataset, on, as_of=as_of, columns=columns)
-            if answers.height == distinct.height:
+            if small:
+                answers = self.cached_facts(
+                    ("lookup", *key),
+                    keys,
+                    lambda rows: self._refdata.lookup(
+                        rows, dataset, on, as_of=as_of, columns=columns
+                    ),
+                    distinct,
+                )
+                answers = distinct.hstack(answers.get_columns()) if answers is not None else None
+            else:
+                answers = self._refdata.lookup(distinct, dataset, on, as_of=as_of, columns=columns)
+            if answers is not None and answers.height == distinct.height:
                 added = answers.drop(keys)
                 clash = [name for name in added.columns if name in self._lines.columns]
                 if clash:

@@ -9,9 +9,11 @@ status. Two helpers keep that work to once per batch:
 - :func:`lines_with` computes facts on the *distinct* values of the key columns they
   depend on (a few thousand even for millions of lines) and spreads them to the lines
   by position, so the per-line cost is a gather, not a join. On a small batch (fewer
-  than ``SMALL_BATCH`` lines) each line is its own key row: numbering the distinct
-  values would cost more than it saves. The facts must therefore be worked out row by
-  row, never from other rows.
+  than ``SMALL_BATCH`` lines: a claim sent to the API) each line is its own key row,
+  and the engine keeps what it worked out for each key for the next batches (the
+  facts depend on the key values and the reference data only). The facts must
+  therefore be worked out row by row, never from other rows, and ``name`` must name
+  everything else they depend on (options ...).
 - :func:`key_table` and :func:`with_key_row` number the distinct values of key columns
   (``KEY_ROW``), for a table worked out per key that joins back on one integer.
 
@@ -83,10 +85,15 @@ def lines_with(
             return frame
         out = frame.collect()
         if out.height < SMALL_BATCH:  # each line as its own key row
-            for keys, facts in parts:
+            cached = getattr(ctx.refdata, "cached_facts", None)
+            for number, (keys, facts) in enumerate(parts):
                 own = out.select(keys)
-                added = facts(own.lazy()).collect().drop(keys).rechunk()
-                if added.height != own.height:
+                added = (
+                    cached((name, number), keys, facts, own)
+                    if cached is not None
+                    else facts(own.lazy()).collect().drop(keys).rechunk()
+                )
+                if added is None or added.height != own.height:
                     raise ValueError(f"{name}: facts must give one row per key row")
                 out = out.hstack(added.get_columns())
             return out.lazy()
