@@ -19,6 +19,21 @@ class Severity(StrEnum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
+class Confidence(StrEnum):
+    """How sure a finding is (bandit's confidence): ``high`` when the rule's fact comes from
+    a dated CMS or standards file and the check is exact; ``medium`` or ``low`` when it rests
+    on a payer's pattern, incomplete history, timing or a heuristic."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """Higher is surer."""
+        return {"low": 0, "medium": 1, "high": 2}[self.value]
+
+
 class Applicability(StrEnum):
     """Whether a fix may be applied without asking (ruff's fix safety)."""
 

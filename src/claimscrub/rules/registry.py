@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from claimscrub.diagnostics import Applicability, Severity
+from claimscrub.diagnostics import Applicability, Confidence, Severity
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
@@ -68,6 +68,10 @@ class Rule:
     preview: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""  # short citation carried by every finding
+    # How sure a finding of this rule is by default (overridable per config and payer pack):
+    # lower where the judgement rests on a payer's pattern, incomplete history, timing or a
+    # heuristic; each rule below high says why next to its decorator.
+    confidence: Confidence = Confidence.HIGH
     # A gate rule says the line's code itself is wrong (invalid, unknown, or not the product's
     # code): its finding replaces the other rules' findings on that line, whose checks all
     # assume the billed code is right (rules.md section 11: stop on code failure).
@@ -191,6 +195,7 @@ def rule_record(rule: Rule) -> dict[str, object]:
         "category_title": CATEGORIES[rule.category],
         "summary": rule.summary,
         "severity": rule.severity.value,
+        "confidence": rule.confidence.value,
         "carc": rule.carc,
         "rarc": list(rule.rarc),
         "fix": rule.fix.value,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.diagnosis._common import has_modifier, is_medicare, line_support
@@ -16,6 +16,9 @@ from claimscrub.rules.registry import rule
     code="DGN001",
     name="diagnosis-not-supporting-code",
     severity=Severity.ERROR,
+    # the supporting diagnoses are a curated set (rules.md R-DX-1/3), not a
+    # CMS file, and an LCD may accept a diagnosis the set lacks.
+    confidence=Confidence.MEDIUM,
     carc="CO-11",
     requires=("icd10cm",),
     inputs=(c.HCPCS, c.DIAGNOSES),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.duplicates._common import ROW_ID, describe, ndc_key
@@ -25,6 +25,9 @@ def _discard_flag() -> pl.Expr:
     code="DUP002",
     name="line-already-billed",
     severity=Severity.ERROR,
+    # the history may hold a claim that was rejected or never paid, or miss a
+    # later void, so an earlier line is not always a paid duplicate.
+    confidence=Confidence.MEDIUM,
     carc="CO-18",
     inputs=(c.HCPCS, c.DOS_FROM, c.PATIENT_ID),
     source="rules.md §8 DUPLICATE (CARC 18: same drug, NDC, DOS billed twice)",

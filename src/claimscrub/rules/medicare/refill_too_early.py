@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Applicability, Severity
+from claimscrub.diagnostics import Applicability, Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.batch import KEY_ROW, key_table, with_key_row
 from claimscrub.rules.context import RuleContext
@@ -18,6 +18,9 @@ from claimscrub.rules.registry import rule
     name="refill-too-early",
     scope="patient",
     severity=Severity.WARNING,
+    # refill timing: the earlier supply may have run out sooner (dose
+    # change, lost drug) and history may be incomplete.
+    confidence=Confidence.MEDIUM,
     carc="CO-50",
     fix=Applicability.DISPLAY_ONLY,
     requires=("hcpcs", "mue"),

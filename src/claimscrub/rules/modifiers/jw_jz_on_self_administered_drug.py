@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Applicability, Severity
+from claimscrub.diagnostics import Applicability, Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
@@ -16,6 +16,9 @@ from claimscrub.rules.registry import rule
     code="MOD005",
     name="jw-jz-on-self-administered-drug",
     severity=Severity.WARNING,
+    # the route is read from descriptor text, and most payers process
+    # such lines anyway.
+    confidence=Confidence.MEDIUM,
     carc="CO-4",
     fix=Applicability.UNSAFE,
     requires=("hcpcs",),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.coding.product import product_lines, product_table
 from claimscrub.rules.context import RuleContext
@@ -16,6 +16,9 @@ from claimscrub.rules.registry import rule
     code="NDC007",
     name="ndc-not-on-crosswalk",
     severity=Severity.WARNING,
+    # absence from the crosswalk is weak evidence: the NDC may be real and
+    # marketed, just not one CMS prices for Part B.
+    confidence=Confidence.LOW,
     carc="CO-16",
     rarc=("M119",),
     requires=("hcpcs", "ndc_hcpcs"),

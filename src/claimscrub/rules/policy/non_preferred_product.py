@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK
 from claimscrub.rules.context import RuleContext
@@ -17,6 +17,9 @@ from claimscrub.rules.registry import rule
     code="PAU005",
     name="non-preferred-product",
     severity=Severity.WARNING,
+    # the preferred-product list is a payer pattern in the pack, not a
+    # dated CMS file; plans change formularies between pack updates.
+    confidence=Confidence.MEDIUM,
     inputs=(c.HCPCS,),
     source="payer policy pack `preferred_products` (UHC: IR tacrolimus preferred over Envarsus "
     "XR; Oregon PDL: Astagraf XL non-preferred); rules.md §7",

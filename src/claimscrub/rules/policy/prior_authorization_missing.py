@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK
 from claimscrub.rules.context import RuleContext
@@ -17,6 +17,9 @@ from claimscrub.rules.registry import rule
     code="PAU001",
     name="prior-authorization-missing",
     severity=Severity.ERROR,
+    # which drugs need authorisation is a payer pattern in the pack, not
+    # a dated CMS file.
+    confidence=Confidence.MEDIUM,
     carc="CO-197",
     inputs=(c.HCPCS,),
     source="payer policy pack `prior_authorization` (e.g. UHC / Humana MA Envarsus XR, UHC ATG); "

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK
 from claimscrub.rules.context import RuleContext
@@ -37,6 +37,9 @@ _RENAMED = {"hcpcs": "_limit_hcpcs", "ndc": "_limit_ndc", "reason": "_limit_reas
     code="PAU004",
     name="quantity-limit-exceeded",
     severity=Severity.ERROR,
+    # the limit is a payer pattern in the pack or an option (no published
+    # source), and sums depend on the history supplied.
+    confidence=Confidence.MEDIUM,
     carc="CO-151",
     rarc=("N362",),
     inputs=(c.HCPCS, c.UNITS, c.DOS_FROM),

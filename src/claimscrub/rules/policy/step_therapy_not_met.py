@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK
 from claimscrub.rules.context import RuleContext
@@ -24,6 +24,9 @@ from claimscrub.rules.registry import rule
     code="PAU003",
     name="step-therapy-not-met",
     severity=Severity.ERROR,
+    # the step list is a payer pattern, and a missing earlier step in
+    # partial history (another pharmacy, samples) is weak evidence.
+    confidence=Confidence.LOW,
     carc="CO-197",
     inputs=(c.HCPCS, c.DOS_FROM),
     source="payer policy pack `step_therapy` (UHC: immediate-release tacrolimus before "

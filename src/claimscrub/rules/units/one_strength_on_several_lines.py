@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
@@ -23,6 +23,9 @@ from claimscrub.rules.units.common import (
     code="UNT006",
     name="one-strength-on-several-lines",
     severity=Severity.WARNING,
+    # several lines of one NDC may be separate prescriptions the input
+    # does not number (no REF*XZ).
+    confidence=Confidence.MEDIUM,
     carc="CO-18",
     requires=("hcpcs", "ndc_hcpcs"),
     inputs=(c.HCPCS, c.UNITS, c.NDC, c.DOS_FROM),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
@@ -27,6 +27,9 @@ from claimscrub.rules.units.common import (
     code="UNT004",
     name="units-not-reachable-from-one-strength",
     severity=Severity.WARNING,
+    # a heuristic: unreachable units most likely mean two strengths on
+    # one line, but a rounding or crosswalk quirk can cause them too.
+    confidence=Confidence.MEDIUM,
     carc="CO-16",
     rarc=("M53",),
     requires=("hcpcs", "ndc_hcpcs"),
