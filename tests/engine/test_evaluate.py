@@ -57,6 +57,8 @@ def test_broken_rules_are_reported_and_do_not_hide_others() -> None:
     assert cod.select("claim_key", "line_no").rows() == [(0, 1), (1, 1)]
     eng = result.findings.filter(pl.col("rule") == "ENG001")["message"].to_list()
     assert any("COD900" in m and "boom" in m for m in eng)
+    # a broken rule is a certain finding, whatever the rule's own confidence
+    assert set(result.findings.filter(pl.col("rule") == "ENG001")["confidence"]) == {"high"}
 
 
 def test_rules_without_input_data_are_skipped_not_silently_dropped() -> None:

@@ -7,6 +7,7 @@ import json
 import claimscrub
 from claimscrub.engine.scrub import ScrubOptions, make_plan, scrub
 from claimscrub.readers.json_claims import read_json_claims
+from claimscrub.rules.registry import load_builtin_rules
 
 DOC = {
     "claims": [
@@ -71,6 +72,54 @@ def test_severity_override_changes_status() -> None:
     result = _report(ScrubOptions(select=["COD001"], severity={"COD001": "warning"}))
     assert result["claims"][0]["status"] == "warning"
     assert result["summary"]["warning"] == 1
+
+
+def test_every_finding_carries_its_rules_default_confidence() -> None:
+    doc = {
+        "claims": [
+            {
+                "id": "C3",
+                "type": "professional",
+                "payer": {"type": "medicare", "policy": "medicare-dme"},
+                "service_date": "2026-01-05",
+                "place_of_service": "12",
+                "diagnoses": ["Z94.0"],
+                "lines": [
+                    # NDC007 (low): a well-formed NDC the crosswalk does not list
+                    {"number": 1, "hcpcs": "J7507", "units": 30, "ndc": "99999999999",
+                     "ndc_quantity": 30, "ndc_unit": "UN"},
+                    {"number": 2, "hcpcs": "J7505", "units": 1},
+                ],
+            }
+        ]
+    }  # fmt: skip
+    batch, _ = read_json_claims(
+        json.dumps({"claims": DOC["claims"] + doc["claims"]}).encode(), "b.json"
+    )
+    result = scrub(batch, make_plan(ScrubOptions(select=["ALL"]))).to_dict()
+    rules = load_builtin_rules()
+    findings = [f for claim in result["claims"] for f in claim["findings"]]
+    assert {f["confidence"] for f in findings} >= {"high", "low"}
+    for f in findings:
+        assert f["confidence"] == rules[f["rule"]].confidence.value, f["rule"]
+
+
+def test_confidence_override_per_run_and_per_pack(tmp_path) -> None:
+    assert load_builtin_rules()["COD001"].confidence == "high"
+    by_run = _report(ScrubOptions(select=["COD001"], confidence={"COD001": "low"}))
+    assert [f["confidence"] for f in by_run["claims"][0]["findings"]] == ["low"]
+    (tmp_path / "unsure.yaml").write_text(
+        "name: unsure-plan\nextends: commercial\nrules:\n  confidence: {COD001: medium}\n"
+    )
+    by_pack = ScrubOptions(select=["COD001"], pack="unsure-plan", extra_packs=[tmp_path])
+    assert [f["confidence"] for f in _report(by_pack)["claims"][0]["findings"]] == ["medium"]
+    # the run's own override wins over the pack's, as for severity
+    both = ScrubOptions(
+        select=["COD001"], pack="unsure-plan", extra_packs=[tmp_path], confidence={"COD001": "low"}
+    )
+    assert [f["confidence"] for f in _report(both)["claims"][0]["findings"]] == ["low"]
+    # confidence never changes a claim's status
+    assert by_run["claims"][0]["status"] == "error"
 
 
 def test_public_api_is_lazy_and_complete() -> None:

@@ -50,6 +50,7 @@ FINDINGS_SCHEMA = pl.Schema(
         c.LINE_NO: pl.Int64(),
         "rule": pl.String(),
         "severity": pl.String(),
+        "confidence": pl.String(),  # high / medium / low (the rule's default, then overrides)
         "message": pl.String(),
         "fix": pl.String(),  # JSON object of corrected field values, or null
         "fix_title": pl.String(),
@@ -122,6 +123,7 @@ def _plan(rule: Rule, finding: Finding) -> pl.LazyFrame:
         line_no.cast(pl.Int64).alias(c.LINE_NO),
         pl.lit(rule.code).alias("rule"),
         pl.lit(rule.severity.value).alias("severity"),
+        pl.lit(rule.confidence.value).alias("confidence"),
         format_template(finding.message, schema).alias("message"),
         _fix_json(finding.fix).alias("fix"),
         pl.when(_fix_json(finding.fix).is_not_null())
@@ -656,6 +658,8 @@ def _broken_frame(broken: list[tuple[str, str]]) -> pl.DataFrame:
             c.LINE_NO: [None] * len(broken),
             "rule": ["ENG001"] * len(broken),
             "severity": ["error"] * len(broken),
+            # the rule certainly failed; what it would have found is unknown
+            "confidence": ["high"] * len(broken),
             "message": [f"rule {code} failed and was not applied: {err}" for code, err in broken],
             "fix": [None] * len(broken),
             "fix_title": [None] * len(broken),

@@ -128,6 +128,7 @@ class Report:
                 "rule": row["rule"],
                 "name": rule.name if rule else row["rule"],
                 "severity": row["severity"],
+                "confidence": row["confidence"],
                 "line": row[c.LINE_NO],
                 "message": row["message"],
                 "carc": row["carc"],

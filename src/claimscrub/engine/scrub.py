@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.engine.evaluate import evaluate
 from claimscrub.engine.prepare import prepare_lines
 from claimscrub.engine.report import Report
@@ -37,6 +37,7 @@ class ScrubOptions:
     pack: str | None = None  # force one payer policy pack for every claim (--payer)
     extra_packs: Sequence[Path] = ()  # user pack files or folders (--policy)
     severity: Mapping[str, str] = field(default_factory=dict)  # rule code -> severity
+    confidence: Mapping[str, str] = field(default_factory=dict)  # rule code -> confidence
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     as_of: dt.date | None = None  # what-if: treat every line as dated this day
 
@@ -55,7 +56,9 @@ class Plan:
         """A short fingerprint of the selected rules and their documentation."""
         digest = hashlib.sha256()
         for r in self.rules:
-            digest.update(f"{r.code}|{r.name}|{r.severity}|{r.since}|{r.doc}".encode())
+            digest.update(
+                f"{r.code}|{r.name}|{r.severity}|{r.confidence}|{r.since}|{r.doc}".encode()
+            )
         return digest.hexdigest()[:16]
 
 
@@ -82,15 +85,10 @@ def _with_as_of(batch: ClaimBatch, day: dt.date | None) -> ClaimBatch:
     )
 
 
-def _overridden_severity(findings: pl.DataFrame, claims: pl.DataFrame, plan: Plan) -> pl.DataFrame:
-    """Apply per-pack ignores and severities, then the run's own severity overrides."""
+def _overridden(findings: pl.DataFrame, claims: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+    """Apply per-pack ignores, severities and confidences, then the run's own overrides."""
     if findings.is_empty():
         return findings
-    by_pack = [
-        (name, code, sev)
-        for name, pack in plan.packs.items()
-        for code, sev in pack.rules.get("severity", {}).items()
-    ]
     ignored = [
         (name, code) for name, pack in plan.packs.items() for code in pack.rules.get("ignore", [])
     ]
@@ -104,19 +102,31 @@ def _overridden_severity(findings: pl.DataFrame, claims: pl.DataFrame, plan: Pla
             .filter(pl.col("_ignored").is_null())
             .drop("_ignored")
         )
-    if by_pack:
-        sev = pl.DataFrame(by_pack, schema=[PACK, "rule", "_sev"], orient="row")
-        out = out.join(sev, on=[PACK, "rule"], how="left").with_columns(
-            pl.coalesce("_sev", "severity").alias("severity")
-        )
-        out = out.drop("_sev")
-    if plan.options.severity:
-        mapping = {code: Severity(level).value for code, level in plan.options.severity.items()}
-        out = out.with_columns(
-            pl.col("rule")
-            .replace_strict(mapping, default=pl.col("severity"), return_dtype=pl.String)
-            .alias("severity")
-        )
+    # (finding column and pack key, its vocabulary, the run's overrides): pack first, run last
+    overrides = (
+        ("severity", Severity, plan.options.severity),
+        ("confidence", Confidence, plan.options.confidence),
+    )
+    for column, vocabulary, by_run in overrides:
+        by_pack = [
+            (name, code, vocabulary(level).value)
+            for name, pack in plan.packs.items()
+            for code, level in pack.rules.get(column, {}).items()
+        ]
+        if by_pack:
+            levels = pl.DataFrame(by_pack, schema=[PACK, "rule", "_level"], orient="row")
+            out = (
+                out.join(levels, on=[PACK, "rule"], how="left")
+                .with_columns(pl.coalesce("_level", column).alias(column))
+                .drop("_level")
+            )
+        if by_run:
+            mapping = {code: vocabulary(level).value for code, level in by_run.items()}
+            out = out.with_columns(
+                pl.col("rule")
+                .replace_strict(mapping, default=pl.col(column), return_dtype=pl.String)
+                .alias(column)
+            )
     return out.drop(PACK)
 
 
@@ -137,7 +147,7 @@ def scrub(batch: ClaimBatch, plan: Plan | None = None, history: ClaimBatch | Non
         options=plan.options.rule_options,
         packs=plan.packs,
     )
-    findings = _overridden_severity(result.findings, claims, plan)
+    findings = _overridden(result.findings, claims, plan)
     return Report(
         claims=claims,
         lines=lines,
