@@ -129,6 +129,27 @@ def test_file_severity_overrides_the_pack_and_the_pack_the_default(project):
     assert code == 0  # info is below the default fail-on
 
 
+def test_file_confidence_overrides_the_pack_and_the_pack_the_default(project):
+    packs = project / "packs"
+    packs.mkdir()
+    (packs / "sure.yaml").write_text(
+        "name: sure-commercial\nextends: commercial\nrules:\n  confidence: {PAU005: high}\n"
+    )
+    base = 'payer = "sure-commercial"\npolicy = ["packs"]\n[rules]\nselect = ["PAU005"]\n'
+    config = project / "claimscrub.toml"
+    config.write_text('[rules]\nselect = ["PAU005"]\n')
+    out = json.loads(_check([_batch(project), "--format", "json"])[1])
+    assert {f["confidence"] for c in out["claims"] for f in c["findings"]} == {"medium"}
+    config.write_text(base)
+    out = json.loads(_check([_batch(project), "--format", "json"])[1])
+    assert {f["confidence"] for c in out["claims"] for f in c["findings"]} == {"high"}
+    config.write_text(base + 'confidence = { non-preferred-product = "low" }\n')
+    code, out, _ = _check([_batch(project), "--format", "json"])
+    doc = json.loads(out)
+    assert {f["confidence"] for c in doc["claims"] for f in c["findings"]} == {"low"}
+    assert {f["severity"] for c in doc["claims"] for f in c["findings"]} == {"warning"}
+
+
 def test_per_payer_ignores_drop_a_rule_on_matching_packs_only(project):
     (project / "claimscrub.toml").write_text(
         '[rules]\nselect = ["PAU", "NDC003"]\nper-payer-ignores = { "commerc*" = ["PAU"] }\n'
@@ -173,6 +194,14 @@ def test_rule_options_by_rule_name_with_kebab_case_option(project):
             r"rules\.severity\.MCR016: 'loud' is not a severity",
         ),
         ('[rules]\nseverity = { MCR999 = "info" }\n', r"rules\.severity\.MCR999: no rule 'MCR999'"),
+        (
+            '[rules]\nconfidence = { MCR016 = "sure" }\n',
+            r"rules\.confidence\.MCR016: 'sure' is not a confidence \(high, medium, low\)",
+        ),
+        (
+            '[rules]\nconfidence = { MCR999 = "low" }\n',
+            r"rules\.confidence\.MCR999: no rule 'MCR999'",
+        ),
         (
             "[rules.options.DGN002]\nmax-choice = 3\n",
             r"rules\.options\.DGN002\.max-choice: rule DGN002 has no option 'max-choice' \(options: max_choices\)",
@@ -304,11 +333,17 @@ def test_schema_accepts_a_full_configuration_and_rejects_mistakes():
         'output-format = "concise"\nshow-progress = false\n'
         '[rules]\nselect = ["ALL"]\nignore = ["MCR016"]\nextend-select = []\nfail-on = "warning"\n'
         'severity = { PAU005 = "info" }\nper-payer-ignores = { "medicaid" = ["NDC007"] }\n'
+        'confidence = { PAU001 = "high" }\n'
         "[rules.options.DGN002]\nmax-choices = 3\n"
         "[streaming]\nmin-size-mb = 64\nchunk-claims = 2000\n"
     )
     jsonschema.validate(good, schema)
-    for bad in ('[rules]\nselcet = ["A"]\n', '[rules]\nfail-on = "loud"\n', "show-progress = 1\n"):
+    for bad in (
+        '[rules]\nselcet = ["A"]\n',
+        '[rules]\nfail-on = "loud"\n',
+        "show-progress = 1\n",
+        '[rules]\nconfidence = { PAU001 = "sure" }\n',
+    ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(tomllib.loads(bad), schema)
 

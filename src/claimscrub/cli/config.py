@@ -118,11 +118,13 @@ def check_settings(settings: Settings) -> None:
     for pattern, selectors in settings.per_payer_ignores.items():
         where = f'{settings.where("rules.per-payer-ignores")}."{pattern}"'
         problems += _selector_problems(where, selectors, rules)
-    for rule_id in settings.severity:
-        if rule_id not in named:
-            problems.append(
-                f"{settings.where('rules.severity')}.{rule_id}: {_no_rule(rule_id, named)}"
-            )
+    for key, overrides in (
+        ("rules.severity", settings.severity),
+        ("rules.confidence", settings.confidence),
+    ):
+        for rule_id in overrides:
+            if rule_id not in named:
+                problems.append(f"{settings.where(key)}.{rule_id}: {_no_rule(rule_id, named)}")
     for rule_id, options in settings.rule_options.items():
         where = f"{settings.where('rules.options')}.{rule_id}"
         if rule_id not in named:
@@ -156,6 +158,7 @@ def scrub_options(settings: Settings, as_of: Any = None) -> ScrubOptions:
         pack=settings.payer,
         extra_packs=list(settings.policy),
         severity={named[k].code: v for k, v in settings.severity.items()},
+        confidence={named[k].code: v for k, v in settings.confidence.items()},
         rule_options=options,
         as_of=as_of,
     )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from claimscrub.config.settings import SETTINGS, SEVERITIES, Setting
+from claimscrub.config.settings import CONFIDENCES, SETTINGS, SEVERITIES, Setting
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "claimscrub.schema.json"
 
@@ -40,6 +40,9 @@ def _property(s: Setting) -> dict[str, Any]:
     elif s.kind == "severity-map":
         prop["type"] = "object"
         prop["additionalProperties"] = {"type": "string", "enum": list(SEVERITIES)}
+    elif s.kind == "confidence-map":
+        prop["type"] = "object"
+        prop["additionalProperties"] = {"type": "string", "enum": list(CONFIDENCES)}
     elif s.kind == "selector-map":
         prop["type"] = "object"
         prop["additionalProperties"] = {"type": "array", "items": {"type": "string"}}

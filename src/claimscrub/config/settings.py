@@ -37,7 +37,8 @@ class Setting:
 
     ``kind`` is how its TOML value is checked: ``string``, ``choice``, ``boolean``,
     ``integer``, ``strings`` (array of strings), ``paths`` (array of paths relative to
-    the configuration file), ``severity-map`` (rule → severity), ``selector-map``
+    the configuration file), ``severity-map`` (rule → severity), ``confidence-map``
+    (rule → confidence), ``selector-map``
     (pattern → array of rule selectors) or ``options-map`` (rule → table of options).
     """
 
@@ -63,6 +64,7 @@ class Setting:
             "strings": "array of strings",
             "paths": "array of paths",
             "severity-map": "table: rule -> severity",
+            "confidence-map": "table: rule -> confidence",
             "selector-map": "table: pack pattern -> array of selectors",
             "options-map": "table: rule -> table of options",
         }
@@ -80,6 +82,7 @@ class Setting:
 
 
 SEVERITIES = ("error", "warning", "info")
+CONFIDENCES = ("high", "medium", "low")
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -206,6 +209,20 @@ SETTINGS: tuple[Setting, ...] = (
         example='severity = { MCR016 = "warning", "non-preferred-product" = "info" }',
     ),
     Setting(
+        key="rules.confidence",
+        attr="confidence",
+        kind="confidence-map",
+        default={},
+        summary="Confidence overrides per rule (code or name).",
+        details=(
+            "Overrides the rule's own confidence (high, medium or low) and the payer pack's "
+            "override for every claim, e.g. to mark a payer pattern you have confirmed as "
+            "high. Confidence is reported with each finding; it does not change a claim's "
+            "status or the exit code."
+        ),
+        example='confidence = { PAU001 = "high", "line-already-billed" = "low" }',
+    ),
+    Setting(
         key="rules.per-payer-ignores",
         attr="per_payer_ignores",
         kind="selector-map",
@@ -274,7 +291,7 @@ SETTINGS: tuple[Setting, ...] = (
 BY_KEY: Mapping[str, Setting] = {s.key: s for s in SETTINGS}
 SECTIONS = tuple(sorted({s.section for s in SETTINGS if s.section}))
 # Keys whose TOML value is a table (not a section to descend into).
-_TABLE_KINDS = ("severity-map", "selector-map", "options-map")
+_TABLE_KINDS = ("severity-map", "confidence-map", "selector-map", "options-map")
 
 
 @dataclass
@@ -295,6 +312,7 @@ class Settings:
     extend_select: tuple[str, ...] = ()
     fail_on: str = "error"
     severity: dict[str, str] = field(default_factory=dict)
+    confidence: dict[str, str] = field(default_factory=dict)
     per_payer_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     stream_min_size_mb: int = 32
@@ -382,16 +400,17 @@ def check_value(
     if not isinstance(value, dict):
         return None, [f"{place}: expected a table, got {_type_of(value)} ({value!r})"]
     problems: list[str] = []
-    if kind == "severity-map":
-        out_sev: dict[str, str] = {}
+    if kind in ("severity-map", "confidence-map"):
+        what, levels = (
+            ("severity", SEVERITIES) if kind == "severity-map" else ("confidence", CONFIDENCES)
+        )
+        out_level: dict[str, str] = {}
         for rule, level in value.items():
-            if level not in SEVERITIES:
-                problems.append(
-                    f"{place}.{rule}: {level!r} is not a severity ({', '.join(SEVERITIES)})"
-                )
+            if level not in levels:
+                problems.append(f"{place}.{rule}: {level!r} is not a {what} ({', '.join(levels)})")
             else:
-                out_sev[rule] = level
-        return out_sev, problems
+                out_level[rule] = level
+        return out_level, problems
     if kind == "selector-map":
         out_sel: dict[str, tuple[str, ...]] = {}
         for pattern, selectors in value.items():
