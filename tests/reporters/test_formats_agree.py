@@ -21,39 +21,57 @@ def _run(fmt: str) -> str:
     return result.output
 
 
-def _from_json() -> set[tuple[str, object, str, str]]:
+Finding = tuple[str, object, str, str, str]  # claim, line, rule, message, confidence
+
+
+def _from_json() -> set[Finding]:
     doc = json.loads(_run("json"))
     return {
-        (c["id"], f["line"], f["rule"], f["message"]) for c in doc["claims"] for f in c["findings"]
+        (c["id"], f["line"], f["rule"], f["message"], f["confidence"])
+        for c in doc["claims"]
+        for f in c["findings"]
     }
 
 
-def _from_jsonl() -> set[tuple[str, object, str, str]]:
+def _from_jsonl() -> set[Finding]:
     items = [json.loads(x) for x in _run("jsonl").splitlines() if x.strip()]
-    return {(i["claim"], i["line"], i["rule"], i["message"]) for i in items if "rule" in i}
+    return {
+        (i["claim"], i["line"], i["rule"], i["message"], i["confidence"])
+        for i in items
+        if "rule" in i
+    }
 
 
-def _from_csv() -> set[tuple[str, object, str, str]]:
+def _from_csv() -> set[Finding]:
     reader = csv.DictReader(io.StringIO(_run("csv")))
     return {
-        (r["claim_id"], int(r["line"]) if r["line"] else None, r["rule"], r["message"])
+        (
+            r["claim_id"],
+            int(r["line"]) if r["line"] else None,
+            r["rule"],
+            r["message"],
+            r["confidence"],
+        )
         for r in reader
         if r["rule"] != "INPUT"
     }
 
 
-def _from_sarif() -> set[tuple[str, object, str, str]]:
+def _from_sarif() -> set[Finding]:
     log = json.loads(_run("sarif"))
     run = log["runs"][0]
     assert log["version"] == "2.1.0"
     rule_ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
     assert {res["ruleId"] for res in run["results"]} <= rule_ids
+    defaults = {r["id"]: r["properties"]["confidence"] for r in run["tool"]["driver"]["rules"]}
+    assert defaults["COD001"] == "high" and defaults["NDC007"] == "low"
     return {
         (
             res["properties"]["claim"],
             res["properties"]["line"],
             res["ruleId"],
             res["message"]["text"],
+            res["properties"]["confidence"],
         )
         for res in run["results"]
     }
@@ -72,9 +90,10 @@ def _from_concise() -> set[tuple[str, str]]:
 def test_machine_formats_carry_the_same_findings_as_json(reader) -> None:  # noqa: ANN001
     expected = _from_json()
     assert expected, "the example batch must produce findings"
+    assert {confidence for *_, confidence in expected} >= {"high", "medium"}
     assert reader() == expected
 
 
 def test_concise_output_lists_the_same_findings() -> None:
-    expected = {(claim, f"{rule} {message}") for claim, _, rule, message in _from_json()}
+    expected = {(claim, f"{rule} {message}") for claim, _, rule, message, _ in _from_json()}
     assert _from_concise() == expected

@@ -95,8 +95,8 @@ def test_summary_worklist_and_detail_carry_every_finding(tmp_path: Path) -> None
     assert page.text_by_id["sum-findings"] == str(len(findings))
 
     rows = [a for t, a in page.tags if t == "tr" and "data-sev" in a]
-    assert sorted((a["data-rule"], a["data-sev"]) for a in rows) == sorted(
-        (f["rule"], f["severity"]) for _, f in findings
+    assert sorted((a["data-rule"], a["data-sev"], a["data-conf"]) for a in rows) == sorted(
+        (f["rule"], f["severity"], f["confidence"]) for _, f in findings
     )
     with_findings = [c for c in expected["claims"] if c["findings"]]
     details = [a for t, a in page.tags if t == "details"]

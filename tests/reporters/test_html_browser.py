@@ -97,6 +97,10 @@ def test_filter_box_and_selects_narrow_the_worklist(browser: Browser, report) ->
     assert f"{expected} of {len(findings)}" in page.locator("#f-count").inner_text()
 
     page.click("#f-reset")
+    page.select_option("#f-conf", "medium")
+    assert _visible_rows(page) == sum(1 for _, f in findings if f["confidence"] == "medium") > 0
+
+    page.click("#f-reset")
     page.select_option("#f-sev", "error")
     errors = sum(1 for _, f in findings if f["severity"] == "error")
     assert _visible_rows(page) == errors

@@ -7,9 +7,9 @@ import json
 from typing import Any, TextIO
 
 COLUMNS = (
-    "claim_id", "claim_status", "input", "line", "rule", "name", "severity", "message", "carc", "rarc",
-    "fix", "fix_title", "applicability", "source", "x12_loop", "x12_segment", "x12_ordinal", "row",
-    "json_path",
+    "claim_id", "claim_status", "input", "line", "rule", "name", "severity", "confidence", "message",
+    "carc", "rarc", "fix", "fix_title", "applicability", "source", "x12_loop", "x12_segment",
+    "x12_ordinal", "row", "json_path",
 )  # fmt: skip
 
 
@@ -29,6 +29,7 @@ def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "rule": f["rule"],
                     "name": f["name"],
                     "severity": f["severity"],
+                    "confidence": f.get("confidence"),
                     "message": f["message"],
                     "carc": f.get("carc"),
                     "rarc": ";".join(f.get("rarc") or []),
@@ -52,6 +53,7 @@ def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "rule": "INPUT",
                 "name": "rejected-input",
                 "severity": "error",
+                "confidence": "high",  # the input certainly could not be read
                 "message": r.get("reason"),
                 "x12_ordinal": r.get("seg_ordinal"),
                 "row": r.get("row"),

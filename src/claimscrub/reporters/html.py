@@ -30,12 +30,23 @@ CLEAN_LIST_LIMIT = 500  # ids of claims without findings listed by name
 CHART_BARS = 12  # bars per chart; the rest are summed into one "others" bar
 
 _SEVERITIES = ("error", "warning", "info")
+_CONFIDENCES = ("high", "medium", "low")
 _RANK = {"error": 0, "warning": 1, "info": 2}
 _CLAIM_LEVEL = "claim-level"
 _BY_SEVERITY = "most errors first, then warnings, then info"
 # fields of a finding the template reads that a result may leave out (spec: optional fields)
 _OPTIONAL_FINDING_KEYS: dict[str, Any] = dict.fromkeys(
-    ("name", "line", "carc", "fix_title", "applicability", "source", "hcpcs", "charge")
+    (
+        "name",
+        "line",
+        "carc",
+        "fix_title",
+        "applicability",
+        "source",
+        "hcpcs",
+        "charge",
+        "confidence",
+    )
 )
 
 
@@ -470,4 +481,5 @@ def _build_view(result: dict[str, Any], *, table_limit: int, detail_limit: int) 
         "skipped_rules": _group_skipped(result.get("skipped_rules") or []),
         "engine_errors": result.get("engine_errors") or [],
         "severities": _SEVERITIES,
+        "confidences": _CONFIDENCES,
     }

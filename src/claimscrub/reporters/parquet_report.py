@@ -28,6 +28,7 @@ FINDING_SCHEMA = pl.Schema(
         "rule": pl.String(),
         "name": pl.String(),
         "severity": pl.String(),
+        "confidence": pl.String(),  # high / medium / low
         "message": pl.String(),
         "carc": pl.String(),
         "rarc": pl.List(pl.String()),
@@ -57,6 +58,7 @@ def _finding(claim: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
         "rule": f["rule"],
         "name": f["name"],
         "severity": f["severity"],
+        "confidence": f.get("confidence"),
         "message": f["message"],
         "carc": f.get("carc"),
         "rarc": list(f.get("rarc") or []),
@@ -86,6 +88,7 @@ def finding_rows(result: dict[str, Any]) -> pl.DataFrame:
                 "rule": INPUT_RULE,
                 "name": "rejected-input",
                 "severity": "error",
+                "confidence": "high",
                 "message": r.get("reason"),
                 "x12_ordinal": r.get("seg_ordinal"),
                 "row": r.get("row"),
@@ -98,6 +101,7 @@ def finding_rows(result: dict[str, Any]) -> pl.DataFrame:
                 "rule": ENGINE_RULE,
                 "name": "rule-failed",
                 "severity": "error",
+                "confidence": "high",
                 "message": f"rule {e['rule']} failed and was not applied: {e['error']}",
             }
         )

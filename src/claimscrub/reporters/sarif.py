@@ -2,7 +2,8 @@
 
 Each result names its file (``physicalLocation``; CSV rows as line numbers, the header
 being line 1) and, as SARIF's ``logicalLocations``, the claim and line it concerns; the
-payer's likely answer and the fix travel in ``properties``.
+payer's likely answer, the finding's confidence and the fix travel in ``properties``
+(the rule's default confidence in its descriptor's ``properties``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def _rule_descriptors() -> list[dict[str, Any]]:
                     "carc": rule.carc,
                     "rarc": list(rule.rarc),
                     "category": rule.category,
+                    "confidence": rule.confidence.value,
                 },
             }
         )
@@ -68,6 +70,7 @@ def document(result: dict[str, Any]) -> dict[str, Any]:
                 "properties": {
                     "claim": claim["id"],
                     "line": f.get("line"),
+                    "confidence": f.get("confidence"),
                     "carc": f.get("carc"),
                     "rarc": f.get("rarc", []),
                     "source": f.get("source"),

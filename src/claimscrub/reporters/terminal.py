@@ -1,6 +1,7 @@
 """Terminal output a biller reads at a glance: findings grouped by claim, fix lines, a footer.
 
-``full`` prints every finding with the payer's likely answer and the fix; ``concise``
+``full`` prints every finding with the payer's likely answer and the fix (and its
+confidence when that is not high); ``concise``
 prints one line per finding (``file:claim:line: CODE message``), like ruff's.
 """
 
@@ -85,6 +86,8 @@ def render_claims(
             text = Text("  ")
             text.append(f"{f['rule']} {f['severity']:<7}", style=_STYLE.get(f["severity"], ""))
             text.append(f" {line}: {f['message']}")
+            if f.get("confidence", "high") != "high":
+                text.append(f"  ({f['confidence']} confidence)", style="dim")
             console.print(text)
             if _answer(f):
                 console.print(Text(f"      payer answer: {_answer(f)}", style="dim"))
