@@ -31,6 +31,7 @@ def rule_page(rule: Rule) -> str:
         "|---|---|",
         f"| Category | {rule.category} — {CATEGORIES[rule.category]} |",
         f"| Severity | {rule.severity.value} |",
+        f"| Confidence | {rule.confidence.value} |",
         f"| Likely payer answer | {_answer(rule)} |",
         f"| Fix | {rule.fix.value} |",
         f"| Scope | {rule.scope} |",
@@ -60,11 +61,12 @@ def index_page(rules: list[Rule]) -> str:
         out += [
             f"## {category} — {title}",
             "",
-            "| Code | Name | Severity | Payer answer | Summary |",
-            "|---|---|---|---|---|",
+            "| Code | Name | Severity | Confidence | Payer answer | Summary |",
+            "|---|---|---|---|---|---|",
         ]
         out += [
-            f"| [{r.code}]({r.code}.md) | `{r.name}` | {r.severity.value} | {_answer(r)} | {r.summary} |"
+            f"| [{r.code}]({r.code}.md) | `{r.name}` | {r.severity.value} | {r.confidence.value} "
+            f"| {_answer(r)} | {r.summary} |"
             for r in members
         ]
         out.append("")

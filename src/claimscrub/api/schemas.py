@@ -57,6 +57,9 @@ class Finding(_Open):
     rule: str
     name: str
     severity: str = Field(description="error | warning | info")
+    confidence: str | None = Field(
+        None, description="high | medium | low: how sure the finding is (rule default or override)"
+    )
     line: int | None
     message: str
     carc: str | None
@@ -133,6 +136,7 @@ class RuleRecord(_Open):
     category_title: str
     summary: str
     severity: str
+    confidence: str = Field(description="high | medium | low: the rule's default confidence")
     carc: str | None
     rarc: list[str]
     fix: str

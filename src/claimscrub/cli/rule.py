@@ -29,6 +29,9 @@ def command(code_or_name: str, fmt: str) -> None:
         return
     answer = " + ".join([rule.carc or "", *rule.rarc]).strip(" +") or "n/a"
     click.echo(f"# {rule.code} {rule.name}\n")
-    click.echo(f"Severity: {rule.severity.value}   Payer answer: {answer}   Fix: {rule.fix.value}")
+    click.echo(
+        f"Severity: {rule.severity.value}   Confidence: {rule.confidence.value}   "
+        f"Payer answer: {answer}   Fix: {rule.fix.value}"
+    )
     click.echo(f"Scope: {rule.scope}   Since: {rule.since}   Source: {rule.source}\n")
     click.echo(rule.doc)

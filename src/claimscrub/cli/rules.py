@@ -13,7 +13,7 @@ from claimscrub.rules.registry import CATEGORIES, load_builtin_rules, rule_recor
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 def command(fmt: str) -> None:
-    """List every rule: code, name, severity, the payer's likely answer."""
+    """List every rule: code, name, severity, confidence, the payer's likely answer."""
     rules = sorted(load_builtin_rules().values(), key=lambda r: r.code)
     if fmt == "json":
         dump_json({"rules": [rule_record(r) for r in rules]})
@@ -27,10 +27,10 @@ def command(fmt: str) -> None:
         if not members:
             continue
         table = Table(title=f"{category}: {title}", title_justify="left", show_edge=False)
-        for column in ("code", "name", "severity", "payer answer", "fix"):
+        for column in ("code", "name", "severity", "confidence", "payer answer", "fix"):
             table.add_column(column)
         for r in members:
             answer = " + ".join([r.carc or "", *r.rarc]).strip(" +")
-            table.add_row(r.code, r.name, r.severity.value, answer, r.fix.value)
+            table.add_row(r.code, r.name, r.severity.value, r.confidence.value, answer, r.fix.value)
         console.print(table)
         console.print()

@@ -434,7 +434,7 @@ async function showRule(code) {
     $("#rule-title").textContent = `${rule.code} ${rule.name}`;
     const answer = [rule.carc, ...(rule.rarc || [])].filter(Boolean).join(" + ") || "n/a";
     $("#rule-meta").textContent =
-      `Severity ${rule.severity} · payer answer ${answer} · fix ${rule.fix} · ${rule.source}`;
+      `Severity ${rule.severity} · confidence ${rule.confidence} · payer answer ${answer} · fix ${rule.fix} · ${rule.source}`;
     $("#rule-doc").replaceChildren(...docBlocks(rule.doc));
     $("#rule-dialog").showModal();
   } catch (err) {
