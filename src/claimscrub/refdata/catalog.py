@@ -453,6 +453,64 @@ class RefData:
             return result  # type: ignore[return-value]
         return result.collect()  # type: ignore[return-value]
 
+    def release_windows(self, dataset: str) -> pl.LazyFrame:
+        """The installed releases of ``dataset``, oldest first, as a small frame.
+
+        Columns: ``release``, ``effective_from``, ``in_force_until`` (``effective_to``,
+        else the day before the next release starts; null = open-ended) and ``rank``
+        (0 = oldest, the order of :meth:`releases`).
+        """
+        releases = self._require(dataset)
+        return pl.LazyFrame(
+            {
+                "release": [r.release for r in releases],
+                "effective_from": [r.effective_from for r in releases],
+                "in_force_until": [r.implied_to for r in releases],
+                "rank": list(range(len(releases))),
+            },
+            schema={
+                "release": pl.String,
+                "effective_from": pl.Date,
+                "in_force_until": pl.Date,
+                "rank": pl.Int32,
+            },
+        )
+
+    def history(
+        self,
+        frame: pl.DataFrame | pl.LazyFrame,
+        dataset: str,
+        on: Mapping[str, str],
+        columns: Sequence[str] | Mapping[str, str] | None = None,
+    ) -> pl.LazyFrame:
+        """Every installed release's rows for the distinct keys of ``frame``, whatever the date.
+
+        For questions across releases (was a code listed before or after the release in
+        force?). Returns the key columns (named as in ``frame``), the requested table
+        columns, ``<dataset>_release`` and ``<dataset>_rank`` (the release's position, 0 =
+        oldest; see :meth:`release_windows`); one row per key and release that lists it.
+        """
+        releases = self._require(dataset)
+        schema = pl.scan_parquet(releases[-1].ref.data_path).collect_schema()
+        table_keys = list(on.values())
+        wanted = _columns_arg(columns, [c for c in schema.names() if c not in table_keys])
+        release_col = f"{dataset}_release"
+        asked = (
+            frame.lazy()
+            .select(pl.col(fc).cast(schema[tc]).alias(tc) for fc, tc in on.items())
+            .unique()
+        )
+        return (
+            self._stacked(dataset, [*table_keys, *wanted], release_col)
+            .join(asked, on=table_keys, how="semi")
+            .select(
+                *(pl.col(tc).alias(fc) for fc, tc in on.items()),
+                *(pl.col(tc).alias(out) for tc, out in wanted.items()),
+                release_col,
+                pl.col("_rank").alias(f"{dataset}_rank"),
+            )
+        )
+
     def _check_collisions(self, frame: pl.LazyFrame, outputs: Sequence[str]) -> None:
         existing = set(frame.collect_schema().names())
         clash = [name for name in outputs if name in existing]

@@ -38,7 +38,12 @@ to descriptions.
 simple-icd-10-cm (``code-list-<Month>-<Year>.txt``). That list is not a CDC file as such (it
 holds chapter numbers and block ranges, which no CDC code file has; the package author compiled
 it) and it names *every* code, headers too, so its billable codes are the listed codes that no
-other listed code extends.
+other listed code extends. Older versions of the package ship CDC's own order file instead
+(``icd10cm-order-<Mon>-<Year>.txt``: order number, code, a 0/1 billable flag, titles); it is
+recognised by its shape and its billable flag is compared directly.
+
+Older CDC releases are built from older versions of the package, downloaded by exact version:
+see :mod:`claimscrub.refdata.sources.icd10cm_wheels`.
 
 Rows are in tabular order (each parent before its children).
 """
@@ -61,8 +66,10 @@ __all__ = [
     "NORMALISER_VERSION",
     "SCHEMA",
     "Icd10cmSourceError",
+    "IcdRelease",
     "build",
     "code_list_billable_codes",
+    "licence_statement",
     "locate_package_files",
     "normalize",
     "release_from_file_name",
@@ -86,11 +93,15 @@ SCHEMA = pl.Schema(
 )
 
 # CDC names the files e.g. "icd10cm-tabular-April-1-2026.xml"; the copy in simple-icd-10-cm
-# is spelled "icd10c-tabular-April-1-2026.xml".
+# is spelled "icd10c-tabular-April-1-2026.xml", and its April 2025 copy has no day
+# ("icd10cm-tabular-April-2025.xml": an update starts on the 1st).
 _TABULAR_NAME_RE = re.compile(
-    r"icd10cm?[-_]tabular[-_](?P<month>[A-Za-z]+)[-_](?P<day>\d{1,2})[-_](?P<year>\d{4})\.xml$",
+    r"icd10cm?[-_]tabular[-_](?P<month>[A-Za-z]+)[-_](?:(?P<day>\d{1,2})[-_])?(?P<year>\d{4})"
+    r"\.xml$",
     re.IGNORECASE,
 )
+# A line of a CDC order file: 5-digit order number, code (7 wide), 0/1 billable flag, titles.
+_ORDER_LINE_RE = re.compile(r"^\d{5} (?P<code>[A-Z0-9]{3,7}) *(?P<billable>[01]) ")
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -169,7 +180,7 @@ def release_from_file_name(name: str, version: str | None = None) -> IcdRelease:
     month = _MONTHS.get(match["month"].lower())
     if month is None:
         raise Icd10cmSourceError(f"{name}: unknown month {match['month']!r} in the file name")
-    start = date(int(match["year"]), month, int(match["day"]))
+    start = date(int(match["year"]), month, int(match["day"] or 1))
     fiscal_year = start.year + 1 if start.month >= 10 else start.year
     if version is not None and version.strip() != str(fiscal_year):
         raise Icd10cmSourceError(
@@ -432,13 +443,35 @@ def _read_code_list(path: Path) -> set[str]:
     return codes
 
 
+def _read_order_file(path: Path) -> tuple[set[str], set[str]] | None:
+    """All codes and the billable ones of a CDC order file; None when ``path`` is not one."""
+    codes: set[str] = set()
+    billable: set[str] = set()
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        match = _ORDER_LINE_RE.match(raw)
+        if match is None:
+            if number == 1:
+                return None
+            raise Icd10cmSourceError(f"{path.name}:{number}: not a line of a CDC order file")
+        codes.add(match["code"])
+        if match["billable"] == "1":
+            billable.add(match["code"])
+    return codes, billable
+
+
 def code_list_billable_codes(path: Path) -> tuple[set[str], set[str]]:
     """All codes, and the billable ones, according to a code-list text file.
 
-    The simple-icd-10-cm code list names every code of the release, headers included, so a
-    code is billable when no other listed code extends it (ICD-10-CM codes are hierarchical by
-    prefix; ``X`` placeholders are not codes and never match).
+    A CDC order file (``icd10cm-order-*.txt``) says which codes are billable in its flag
+    column. The simple-icd-10-cm code list names every code of the release, headers included,
+    so there a code is billable when no other listed code extends it (ICD-10-CM codes are
+    hierarchical by prefix; ``X`` placeholders are not codes and never match).
     """
+    order = _read_order_file(path)
+    if order is not None:
+        return order
     codes = _read_code_list(path)
     extended = {code[:n] for code in codes for n in range(3, len(code))}
     return codes, codes - extended
@@ -461,7 +494,12 @@ def _cross_check(df: pl.DataFrame, code_list: Path) -> dict[str, Any]:
 
 
 def build(
-    xml_path: Path | None = None, code_list_path: Path | None = None
+    xml_path: Path | None = None,
+    code_list_path: Path | None = None,
+    *,
+    release: IcdRelease | None = None,
+    recovered_from: str | None = None,
+    licence: str | None = None,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Build the ICD-10-CM table and its provenance.
 
@@ -469,6 +507,12 @@ def build(
         xml_path: a CDC tabular XML; by default the one shipped in simple-icd-10-cm.
         code_list_path: a code list to cross-check the codes and the billable flag against;
             by default the one shipped with that XML. Not used when only ``xml_path`` is given.
+        release: the release the file holds, for a file whose name carries no date
+            (``icd10cm_tabular_2021.xml``); checked against a date in the name and against
+            the XML's ``<version>`` (the fiscal year).
+        recovered_from: where the file came from (default: the installed package, or "supplied
+            by the user").
+        licence: the licence statement (default: the one of simple-icd-10-cm 1.5.0).
 
     Returns:
         The table (``SCHEMA``) and the provenance dict of ``claimscrub.refdata.store``.
@@ -477,18 +521,18 @@ def build(
         Icd10cmSourceError: the file is unreadable or inconsistent, or the cross-check against
             the code list finds any difference (the billable flag decides claim rejections).
     """
-    recovered_from = "CDC tabular XML supplied by the user"
     if xml_path is None:
         xml_path, default_list = locate_package_files()
         code_list_path = code_list_path or default_list
-        recovered_from = f"PyPI package simple-icd-10-cm {_package_version()}"
+        recovered_from = recovered_from or f"PyPI package simple-icd-10-cm {_package_version()}"
+    recovered_from = recovered_from or "CDC tabular XML supplied by the user"
     xml_path = Path(xml_path)
 
     with xml_path.open("rb") as fh:
         sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
     cols, version, title = _parse(xml_path)
     df = _frame(cols)
-    rel = release_from_file_name(xml_path.name, version)
+    rel = _release_of(xml_path.name, version, release)
 
     check_note = "No code list was given, so the billable flag was not cross-checked."
     if code_list_path is not None:
@@ -499,10 +543,15 @@ def build(
             raise Icd10cmSourceError(
                 f"{xml_path.name} disagrees with {Path(code_list_path).name}: {shown}"
             )
+        how = (
+            "flagged billable there"
+            if _read_order_file(Path(code_list_path)) is not None
+            else "codes no other listed code extends"
+        )
         check_note = (
             f"Cross-checked against {Path(code_list_path).name}: the same "
             f"{check['codes_in_list']} codes and the same {check['billable_in_list']} "
-            "billable codes (codes no other listed code extends); no difference."
+            f"billable codes ({how}); no difference."
         )
 
     billable = int(df["billable"].sum())
@@ -519,24 +568,58 @@ def build(
         "source_file": xml_path.name,
         "source_sha256": sha256,
         "recovered_from": recovered_from,
-        "licence": (
-            "ICD-10-CM is published by CDC's National Center for Health Statistics, a US "
-            "Government work free of copyright in the US (public domain); it adapts WHO's "
-            "ICD-10 with WHO's permission. Only the CDC XML is used: the MIT licence of the "
-            "simple-icd-10-cm package (dist-info LICENSE, 'Copyright (c) 2021-2026 Stefano "
-            "Travasci') covers that package's Python code, which claimscrub does not use or ship."
-        ),
+        "licence": licence or licence_statement("Copyright (c) 2021-2026 Stefano Travasci"),
         "imported_at": None,
         "normaliser_version": NORMALISER_VERSION,
         "notes": (
             f"{df.height} codes, {billable} billable. Chapters and blocks are not rows. "
             "7th characters applied from the tabular's sevenChrDef rules (nearest definition "
             "wins, X placeholder to six characters) and its prose exceptions (S06: no D/S with "
-            "6th character 7 or 8). The code list is the simple-icd-10-cm author's list of all "
-            "codes (headers included), not a CDC file. " + check_note
+            "6th character 7 or 8). " + _code_list_note(code_list_path) + check_note
         ),
     }
     return df, provenance
+
+
+def licence_statement(copyright_line: str) -> str:
+    """The licence text of a release: CDC's data is public domain; the package is MIT."""
+    return (
+        "ICD-10-CM is published by CDC's National Center for Health Statistics, a US "
+        "Government work free of copyright in the US (public domain); it adapts WHO's "
+        "ICD-10 with WHO's permission. Only the CDC XML is used: the MIT licence of the "
+        f"simple-icd-10-cm package (dist-info LICENSE, '{copyright_line}') covers that "
+        "package's Python code, which claimscrub does not use or ship."
+    )
+
+
+def _code_list_note(code_list_path: Path | None) -> str:
+    if code_list_path is None:
+        return ""
+    if _read_order_file(Path(code_list_path)) is not None:
+        return "The code list is CDC's order file, whose billable flag was compared. "
+    return (
+        "The code list is the simple-icd-10-cm author's list of all codes (headers "
+        "included), not a CDC file. "
+    )
+
+
+def _release_of(name: str, version: str | None, declared: IcdRelease | None) -> IcdRelease:
+    """The release of a tabular: from its file name, or as declared when the name has no date."""
+    if declared is None:
+        return release_from_file_name(name, version)
+    if _TABULAR_NAME_RE.search(name) is not None:
+        named = release_from_file_name(name, version)
+        if named != declared:
+            raise Icd10cmSourceError(
+                f"{name}: the file name dates the release {named.release} "
+                f"({named.effective_from.isoformat()}) but it was declared {declared.release}"
+            )
+    elif version is not None and version.strip() != str(declared.fiscal_year):
+        raise Icd10cmSourceError(
+            f"{name}: declared as fiscal year {declared.fiscal_year} but its <version> "
+            f"element says {version.strip()!r}"
+        )
+    return declared
 
 
 def _package_version() -> str:
