@@ -307,6 +307,45 @@ class _BatchRefData:
         index = self.key_index(keys)[1]
         return answers.select(pl.all().gather(index))
 
+    def _small_lookup(
+        self,
+        frame: pl.LazyFrame,
+        key: tuple[Any, ...],
+        on: Mapping[str, str],
+        as_of: str | None,
+        columns: Sequence[str] | Mapping[str, str] | None,
+    ) -> pl.LazyFrame:
+        """A lookup on a frame derived from a small batch's lines, through the facts store.
+
+        Joining a few rows to a reference table inside a rule's query hashes or scans the
+        whole table (1-5 ms for the HCPCS or ICD-10-CM table) on every call; the frame's
+        rows are few, so they are worked out now, and each key's answer is taken from
+        the facts store (computed once per reference data). Same result as the plain
+        lookup; a key matching several table rows falls back to it.
+        """
+        dataset = key[0]
+        rows = frame.collect()
+        keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
+        distinct = rows.select(keys).unique(maintain_order=True)
+        answers = self.cached_facts(
+            ("lookup", *key),
+            keys,
+            lambda found: self._refdata.lookup(found, dataset, on, as_of=as_of, columns=columns),
+            distinct,
+        )
+        if answers is None:
+            return self._refdata.lookup(rows.lazy(), dataset, on, as_of=as_of, columns=columns)
+        clash = [name for name in answers.columns if name in rows.columns]
+        if clash:
+            raise ValueError(
+                f"lookup would overwrite frame column(s) {', '.join(clash)}; "
+                "pass columns={table_column: new_name}"
+            )
+        table = distinct.hstack(answers.get_columns())
+        return rows.join(
+            table, on=keys, how="left", nulls_equal=True, maintain_order="left"
+        ).lazy()
+
     def lookup(
         self,
         frame: Any,
@@ -315,10 +354,12 @@ class _BatchRefData:
         as_of: str | None = None,
         columns: Sequence[str] | Mapping[str, str] | None = None,
     ) -> Any:
-        if frame is not self._lazy_lines:
-            return self._refdata.lookup(frame, dataset, on, as_of=as_of, columns=columns)
         cols_key = tuple(columns.items()) if isinstance(columns, Mapping) else tuple(columns or ())
         key = (dataset, tuple(on.items()), as_of, cols_key)
+        if frame is not self._lazy_lines:
+            if self._lines.height < SMALL_BATCH_LINES and isinstance(frame, pl.LazyFrame):
+                return self._small_lookup(frame, key, on, as_of, columns)
+            return self._refdata.lookup(frame, dataset, on, as_of=as_of, columns=columns)
         if key not in self._memo:
             keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
             small = self._lines.height < SMALL_BATCH_LINES  # each line as its own key row

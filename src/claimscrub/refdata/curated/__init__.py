@@ -2,7 +2,9 @@
 
 Rules read these as small frames: which diagnoses support which HCPCS code, which
 transplanted organs the Medicare benefit covers, which Part B drugs come in single-dose
-containers. HCPCS descriptors, units and dates never come from here.
+containers. HCPCS descriptors, units and dates never come from here. Each frame is built
+once per process (the files do not change while it runs; a claim checked through the API
+would otherwise rebuild a dozen of them); callers must not modify them in place.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def _undot(code: str) -> str:
     return code.replace(".", "").upper()
 
 
+@cache
 def diagnosis_sets() -> pl.DataFrame:
     """One row per diagnosis-set entry: ``set``, ``dx`` (no dot), ``is_prefix``, ``organ``, ``kind``."""
     rows = [
@@ -72,6 +75,7 @@ def diagnosis_sets() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+@cache
 def code_diagnosis_sets() -> pl.DataFrame:
     """One row per (HCPCS code, supporting diagnosis set)."""
     rows = [
@@ -83,6 +87,7 @@ def code_diagnosis_sets() -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+@cache
 def covered_organs() -> pl.DataFrame:
     """Organs the Medicare immunosuppressive benefit covers, with the first covered transplant date."""
     rows = [
@@ -109,6 +114,7 @@ def covered_organs() -> pl.DataFrame:
     )
 
 
+@cache
 def single_dose_containers() -> pl.DataFrame:
     """Part B drug codes supplied in single-dose containers (JW/JZ), with ``verified`` flags."""
     return pl.DataFrame(facts()["single_dose_containers"])
@@ -142,6 +148,7 @@ def _modifier_source(key: str, where: str) -> str:
     return str(sources[key])
 
 
+@cache
 def modifier_conflicts() -> pl.DataFrame:
     """Pairs of modifiers that contradict each other on one line: ``first``, ``second``, ``reason``."""
     rows = [
@@ -158,6 +165,7 @@ def modifier_conflicts() -> pl.DataFrame:
     )
 
 
+@cache
 def drug_line_modifiers_not_applicable() -> pl.DataFrame:
     """Modifiers that never apply to a drug line: ``modifier``, ``group``, ``reason``."""
     rows = [
@@ -217,6 +225,7 @@ def type_of_service_code(meaning: str) -> str:
     raise CuratedDataError(f"{IMMUNOSUPPRESSANTS.name}: no type-of-service code for {meaning!r}")
 
 
+@cache
 def organ_requirements() -> pl.DataFrame:
     """Organs covered only with an earlier (or same-day) transplant of another organ.
 
@@ -234,6 +243,7 @@ def organ_requirements() -> pl.DataFrame:
     )
 
 
+@cache
 def supply_fees() -> pl.DataFrame:
     """Pharmacy supply fee codes and their pairing facts (R-MCR-7).
 
