@@ -1,8 +1,9 @@
 """The rule case files and the claims they describe, shared by every test that runs them.
 
-A case file (``tests/rules/cases/<CODE>.yaml``) holds ``defaults`` (claim, line) and
-``cases``; a case's claim is the file's defaults with the case's overrides merged in, in
-the public Claims JSON format. ``run_rule_case`` reads that claim with the real JSON
+A case file (``tests/rules/cases/<CODE>.yaml``) holds ``defaults`` (claim, line),
+``cases`` and optionally ``packs`` (user pack files, relative to ``tests/``); a case's
+claim is the file's defaults with the case's overrides merged in, in the public Claims
+JSON format. ``run_rule_case`` reads that claim with the real JSON
 reader and evaluates the file's rule against the real bundled reference data.
 """
 
@@ -20,12 +21,13 @@ import yaml
 
 from claimscrub.engine.evaluate import Evaluation, evaluate
 from claimscrub.engine.prepare import prepare_lines
-from claimscrub.payers.packs import load_packs
+from claimscrub.payers.packs import Pack, load_packs
 from claimscrub.readers.json_claims import read_json_claims
 from claimscrub.refdata.catalog import default_refdata
 from claimscrub.rules.registry import Rule, load_builtin_rules
 
 CASES_DIR = Path(__file__).parent / "rules" / "cases"
+TESTS_DIR = Path(__file__).parent
 
 
 def case_files() -> list[dict[str, Any]]:
@@ -68,6 +70,12 @@ def build_claim(
     return jsonable(claim)
 
 
+def case_packs(spec: dict[str, Any]) -> dict[str, Pack]:
+    """The built-in packs, plus the user pack files the case file names (``packs``, paths
+    relative to ``tests/``), as ``--policy`` would read them."""
+    return load_packs([TESTS_DIR / path for path in spec.get("packs", [])])
+
+
 @dataclass
 class RuleCaseRun:
     """The case's rule evaluated on the case's claim: the rule, prepared lines, result."""
@@ -88,7 +96,7 @@ def run_rule_case(spec: dict[str, Any], case: dict[str, Any]) -> RuleCaseRun:
     document = {"claims": [build_claim(spec, case)], "history": jsonable(case.get("history", []))}
     batch, history = read_json_claims(json.dumps(document).encode(), "case.json")
     assert batch.rejected.height == 0, batch.rejected.to_dicts()
-    packs = load_packs()
+    packs = case_packs(spec)
     claims, lines = prepare_lines(batch.lines, batch.claims, packs, case.get("pack"))
     past = None
     if history.lines.height:

@@ -22,6 +22,7 @@ from claimscrub.model.schema import CLAIM_FIELDS, LINE_FIELDS
 from claimscrub.payers.packs import load_packs
 from claimscrub.refdata.catalog import default_refdata
 from claimscrub.rules.registry import load_builtin_rules
+from rule_cases import case_packs
 
 CASES = list(failing_cases())
 
@@ -68,7 +69,7 @@ def _traits(code: str, on: dt.date) -> CodeTraits | None:
 def test_a_failing_case_is_in_scope_for_its_code_and_pack(
     spec: dict, name: str, case: dict
 ) -> None:
-    packs = load_packs()
+    packs = case_packs(spec)
     rule = load_builtin_rules()[spec["rule"]]
     # The case's options are the rule's options for this run (they can widen the scope).
     rule = dataclasses.replace(rule, options={**rule.options, **case.get("options", {})})

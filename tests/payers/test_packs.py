@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import polars as pl
 import pytest
+from click.testing import CliRunner
 
+from claimscrub.cli import cli
 from claimscrub.engine.prepare import prepare_lines
 from claimscrub.model.schema import CLAIMS_SCHEMA, LINES_SCHEMA, conform
 from claimscrub.payers.packs import PackError, list_table, load_packs
@@ -117,3 +120,101 @@ def test_unknown_pack_is_an_error() -> None:
     claims = conform(pl.DataFrame({"claim_key": [0], "payer_policy": ["nope"]}), CLAIMS_SCHEMA)
     with pytest.raises(PackError, match="unknown payer policy pack"):
         prepare_lines(conform(pl.DataFrame({"claim_key": [0]}), LINES_SCHEMA), claims, load_packs())
+
+
+EXAMPLE_PLAN = Path(__file__).parent.parent / "fixtures" / "packs" / "example-medical-plan.yaml"
+
+
+def test_builtin_packs_list_no_excluded_products() -> None:
+    # No published plan exclusion is cited for these drugs: the built-in lists stay empty.
+    assert all(not p.settings["excluded_products"] for p in load_packs().values())
+    assert list_table(load_packs(), "excluded_products").height == 0
+
+
+def test_user_pack_lists_dated_excluded_products() -> None:
+    table = list_table(load_packs([EXAMPLE_PLAN]), "excluded_products")
+    assert table.filter(pl.col("ndc") == "00469064773").select("from", "to").row(0) == (
+        "2025-01-01",
+        "2025-12-31",
+    )
+    assert set(table["pack"]) == {"example-medical-plan"}
+
+
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        (
+            '{hcpcs: J7507, reason: "pharmacy only"}',
+            r"settings/excluded_products/0: 'source' is a required property",
+        ),
+        (
+            '{reason: r, source: "https://example.org/x"}',
+            r"settings/excluded_products/0: .* is not valid under any of the given schemas",
+        ),
+        (
+            '{ndc: "0781-2104-01", reason: r, source: "https://example.org/x"}',
+            r"settings/excluded_products/0/ndc: '0781-2104-01' does not match",
+        ),
+        (
+            '{hcpcs: J7507, reason: r, source: "see the plan booklet"}',
+            r"settings/excluded_products/0/source: 'see the plan booklet' does not match",
+        ),
+        (
+            '{hcpcs: J7507, from: 2025-02-30, reason: r, source: "https://example.org/x"}',
+            r"settings/excluded_products/0/from: '2025-02-30' is not a date",
+        ),
+        (
+            "{hcpcs: J7507, from: 2025-06-01, to: 2025-01-31, reason: r, "
+            'source: "https://example.org/x"}',
+            r"settings/excluded_products/0: from 2025-06-01 is after to 2025-01-31",
+        ),
+    ],
+)
+def test_bad_excluded_product_entry_names_file_entry_and_problem(
+    tmp_path: Path, entry: str, error: str
+) -> None:
+    path = _write(
+        tmp_path, f"name: my-plan\nextends: base\nsettings:\n  excluded_products: [{entry}]\n"
+    )
+    with pytest.raises(PackError, match=r"pack.yaml: " + error):
+        load_packs([path])
+
+
+def test_check_with_a_user_pack_reports_the_excluded_product(tmp_path: Path) -> None:
+    # Real code and NDC (00469-0617-73 is J7507 on the bundled ASP crosswalk); the pack
+    # comes from --policy, the claim names it.
+    claim = {
+        "id": "SYN-EXCL-1",
+        "type": "professional",
+        "payer": {"type": "commercial", "policy": "example-medical-plan"},
+        "place_of_service": "12",
+        "service_date": "2025-06-10",
+        "patient": {"id": "P61"},
+        "diagnoses": ["Z94.0"],
+        "lines": [
+            {
+                "number": 1,
+                "hcpcs": "J7507",
+                "units": 180,
+                "ndc": "00469061773",
+                "ndc_quantity": 180,
+                "ndc_unit": "UN",
+            },
+        ],
+    }
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps({"claims": [claim]}), encoding="utf-8")
+    args = ["check", str(path), "--format", "json", "--select", "PAU006"]
+    result = CliRunner().invoke(cli, [*args, "--policy", str(EXAMPLE_PLAN)])
+    assert result.exit_code == 1, result.output
+    (finding,) = json.loads(result.output)["claims"][0]["findings"]
+    assert finding["carc"] == "CO-204"
+    assert finding["message"].startswith(
+        "J7507 is excluded from the benefit of payer policy example-medical-plan"
+    )
+    assert "pharmacy benefit only" in finding["message"]
+
+    claim["payer"] = {"type": "commercial"}  # the built-in commercial pack excludes nothing
+    path.write_text(json.dumps({"claims": [claim]}), encoding="utf-8")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output

@@ -39,7 +39,13 @@ WHEN_KEYS = (
     "claim_types_option",
     "institutional_si_option",
 )
-PACK_LISTS = ("prior_authorization", "step_therapy", "quantity_limits", "non_preferred")
+PACK_LISTS = (
+    "prior_authorization",
+    "step_therapy",
+    "quantity_limits",
+    "non_preferred",
+    "excluded_products",
+)
 MODIFIER_ROLES = (
     "required",
     "one_of_required",
@@ -163,6 +169,10 @@ def in_pack_list(pack: Pack, name: str, code: str) -> list[Mapping[str, Any]]:
             for e in pack.settings.get("preferred_products") or []
             if e.get("hcpcs") == code and e.get("preferred") is False
         ]
+    if name == "excluded_products":
+        # An entry naming only an NDC can match a line of any code (whatever code the
+        # NDC is billed under), so it is listed for every code.
+        return [e for e in pack.settings.get(name) or [] if e.get("hcpcs") in (None, code)]
     return [e for e in pack.settings.get(name) or [] if e.get("hcpcs") == code]
 
 

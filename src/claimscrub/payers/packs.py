@@ -9,8 +9,9 @@ files in a folder named by ``$CLAIMSCRUB_PACKS_DIR`` (or ``--policy FILE``), wit
 
 For the engine a set of packs becomes frames: one row per pack and period of scalar
 settings (joined onto lines by pack name and date of service), and one table per list
-setting (prior authorisation, quantity limits, step therapy, preferred products) with a
-``pack`` column, so rules stay vectorised when a batch mixes payers.
+setting (prior authorisation, quantity limits, step therapy, preferred products,
+excluded products) with a ``pack`` column, so rules stay vectorised when a batch mixes
+payers. List entries may carry their own ``from`` / ``to`` dates (``excluded_products``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ from claimscrub.model import columns as c
 
 PACKS_DIR = Path(__file__).parent / "packs"
 SCHEMA_FILE = Path(__file__).parent / "pack.schema.json"
-LIST_SETTINGS = ("prior_authorization", "quantity_limits", "step_therapy", "preferred_products")
+LIST_SETTINGS = (
+    "prior_authorization",
+    "quantity_limits",
+    "step_therapy",
+    "preferred_products",
+    "excluded_products",
+)
 PACK = "pack"  # the column naming each claim's pack
 SETTING_PREFIX = "pack_"  # scalar settings joined onto lines are named pack_<setting>
 
@@ -96,7 +103,29 @@ def _read(path: Path) -> dict[str, Any]:
         for key in ("from", "to"):
             if period.get(key) is not None:
                 period[key] = dt.date.fromisoformat(period[key])
+    _check_dated_entries(path, "settings", doc.get("settings") or {})
+    for i, period in enumerate(doc.get("periods") or []):
+        _check_dated_entries(path, f"periods/{i}/settings", period["settings"])
     return doc  # type: ignore[no-any-return]
+
+
+def _check_dated_entries(path: Path, where: str, settings: Mapping[str, Any]) -> None:
+    """Dated list entries (``excluded_products``) name real days, ``from`` before ``to``.
+
+    The dates stay ISO text in the pack (rules cast them), so a pack's settings remain
+    plain JSON data; the schema checks their shape, this checks what it cannot.
+    """
+    for i, entry in enumerate(settings.get("excluded_products") or []):
+        at = f"{path}: {where}/excluded_products/{i}"
+        days = {}
+        for key in ("from", "to"):
+            if entry.get(key) is not None:
+                try:
+                    days[key] = dt.date.fromisoformat(entry[key])
+                except ValueError:
+                    raise PackError(f"{at}/{key}: {entry[key]!r} is not a date") from None
+        if len(days) == 2 and days["from"] > days["to"]:
+            raise PackError(f"{at}: from {entry['from']} is after to {entry['to']}")
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

@@ -212,6 +212,27 @@ def _lists(ctx: Context, pack: Pack, group: str) -> list[dict[str, Any]]:
                 kind="preferred_products",
             )
         )
+    # An NDC-only exclusion is shown for the code the crosswalk lists the NDC under.
+    crosswalked = {i.get("ndc11") for i in (ctx.doc.get("ndcs") or {}).get("items") or []}
+    for entry in in_pack_list(pack, "excluded_products", ctx.code):
+        if entry.get("hcpcs") is None and entry.get("ndc") not in crosswalked:
+            continue
+        ndc = f" (NDC {entry['ndc']})" if entry.get("ndc") else ""
+        dates = "".join(
+            f" {word} {entry[key]}"
+            for key, word in (("from", "from"), ("to", "to"))
+            if entry.get(key)
+        )
+        out.append(
+            ctx.say(
+                f"Excluded from the plan's benefit{ndc}{dates}: {entry.get('reason', '')}"
+                f" ({entry.get('source', '')}).",
+                src,
+                group=group,
+                pack=pack.name,
+                kind="excluded_products",
+            )
+        )
     return out
 
 
