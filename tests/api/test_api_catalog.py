@@ -31,6 +31,17 @@ def test_one_rule_by_code_or_name_is_the_cli_page(api) -> None:
     assert "## What it checks" in page["doc"] or page["doc"]
 
 
+def test_rules_carry_their_default_confidence(api) -> None:
+    listed = {r["code"]: r["confidence"] for r in api.get("/v1/rules").json()["rules"]}
+    assert listed == {code: r.confidence.value for code, r in load_builtin_rules().items()}
+    assert listed["COD001"] == "high" and listed["PAU003"] == "low"
+    assert api.get("/v1/rules/PAU003").json()["confidence"] == "low"
+    page = CliRunner().invoke(cli, ["rule", "PAU003"]).output
+    assert "Confidence: low" in page
+    table = CliRunner().invoke(cli, ["rules"], env={"COLUMNS": "200"}).output
+    assert "confidence" in table
+
+
 def test_refdata_lists_every_installed_release(api) -> None:
     doc = api.get("/v1/refdata").json()
     refdata = default_refdata()

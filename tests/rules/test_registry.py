@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,18 @@ def test_rule_declares_known_datasets_and_columns(code: str) -> None:
     assert set(rule.requires) <= set(default_refdata().datasets())
     assert set(rule.inputs) <= set(LINES_SCHEMA) | set(CLAIMS_SCHEMA)
     assert rule.source, "every finding must carry a source"
+
+
+@pytest.mark.parametrize("code", sorted(c for c, r in RULES.items() if r.confidence != "high"))
+def test_a_confidence_below_high_says_why(code: str) -> None:
+    """A rule whose default confidence is medium or low explains it: in a comment right
+    above ``confidence=`` in its decorator, or in its documentation page."""
+    source = inspect.getsource(sys.modules[RULES[code].func.__module__]).splitlines()
+    at = next(i for i, line in enumerate(source) if line.strip().startswith("confidence="))
+    commented = source[at - 1].strip().startswith("#")
+    assert commented or "confidence" in RULES[code].doc.lower(), (
+        f"{code}: say why its confidence is {RULES[code].confidence}, not high"
+    )
 
 
 def test_file_and_function_are_named_after_the_rule() -> None:
