@@ -111,9 +111,30 @@ def _fix_json(fix: Mapping[str, pl.Expr]) -> pl.Expr:
     return pl.when(complete).then(encoded).otherwise(None)
 
 
-def _plan(rule: Rule, finding: Finding) -> pl.LazyFrame:
+# The schema of each rule's violated rows, by the circumstances that decide it (see
+# _schema_key). A lazy frame's schema follows from its plan alone, never from the data,
+# and resolving it costs about half a millisecond per rule: a claim checked through the
+# API would pay that for every rule on every call.
+_ROW_SCHEMAS: dict[Hashable, pl.Schema] = {}
+_ROW_SCHEMAS_MAX = 20_000
+
+
+def _schema_key(rule: Rule, ctx: RuleContext, per_key: bool, batch_key: Hashable) -> Hashable:
+    """What a rule's row schema depends on besides its code: the batch's column types
+    (``batch_key``), whether it runs per distinct key, its options and the packs."""
+    options = repr(sorted(ctx.options.items()))
+    return (rule.code, per_key, batch_key, options, tuple(sorted(ctx.packs)))
+
+
+def _plan(rule: Rule, finding: Finding, schema_key: Hashable | None = None) -> pl.LazyFrame:
     rows = finding.rows.filter(finding.violated)
-    schema = rows.collect_schema()
+    schema = _ROW_SCHEMAS.get(schema_key) if schema_key is not None else None
+    if schema is None:
+        schema = rows.collect_schema()
+        if schema_key is not None:
+            if len(_ROW_SCHEMAS) >= _ROW_SCHEMAS_MAX:
+                _ROW_SCHEMAS.clear()
+            _ROW_SCHEMAS[schema_key] = schema
     # A finding points at a line whenever the rule's rows keep ``line_no`` (whatever the
     # rule's scope, which says how far it looks); rules reporting on a whole claim drop it.
     line_no = pl.col(c.LINE_NO) if c.LINE_NO in schema else pl.lit(None)
@@ -569,6 +590,15 @@ def _evaluate_rules(
     lazy_lines, lazy_claims = lines.lazy(), claims.lazy()
     lazy_history = history.rechunk().lazy() if history is not None else None
     batch_refdata = _BatchRefData(refdata, lines, lazy_lines, claims)
+    # As text: a string caches its hash, so each rule's schema look-up costs little.
+    batch_key = repr(
+        (
+            lines.height < SMALL_BATCH_LINES,
+            list(lines.schema.items()),
+            list(claims.schema.items()),
+            list(history.schema.items()) if history is not None else None,
+        )
+    )
     views: dict[tuple[str, ...], tuple[_BatchRefData, pl.Series]] = {}
     for rule in rules:
         rule_refdata = batch_refdata
@@ -585,7 +615,9 @@ def _evaluate_rules(
                 options={**rule.options, **options.get(rule.code, {})},
                 packs=packs,
             )
-            plans.append((rule, _plan(rule, rule.func(ctx))))
+            per_key = rule_refdata is not batch_refdata
+            finding = rule.func(ctx)
+            plans.append((rule, _plan(rule, finding, _schema_key(rule, ctx, per_key, batch_key))))
         except (Exception, PanicException) as exc:  # noqa: BLE001 - one broken rule never hides the others
             broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
             spreads.pop(rule.code, None)
