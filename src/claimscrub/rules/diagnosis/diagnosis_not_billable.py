@@ -31,12 +31,17 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     ## What it checks
     Every diagnosis of the claim (837P/837I 2300 HI, JSON `diagnoses`, CSV dx1–dx12),
     compared without its dot with the ICD-10-CM release in force on the claim's date of
-    service (dataset `icd10cm`). Only the tabular's billable codes (codes no other
-    code extends) may be reported: headings such as Z94, T86.1 or D61.8 are refused,
-    and so is a code the tabular does not have. One finding per such diagnosis.
-    For a date outside every installed release the nearest release answers (the
-    bundled one is FY2026-04), so a code added or deleted since that date may be
-    misjudged; import the fiscal year's release to check older claims exactly.
+    service (dataset `icd10cm`; bundled: FY2021-01, FY2025-04, FY2026-04). Only the
+    tabular's billable codes (codes no other code extends) may be reported: headings
+    such as Z94, T86.1 or D61.8 are refused, and so is a code the release does not
+    have. One finding per such diagnosis. The message says when the code belongs to
+    another release: not yet a code on that date (first billable in a later release),
+    or deleted before it (billable in an earlier release, CARC 146).
+
+    A date no installed release covers (fiscal years 2022–2024 and the months before an
+    April update are not bundled) is judged by the releases either side of it: the
+    diagnosis is refused only when neither lists it as billable, and the message names
+    both. Import the fiscal year's release to check such claims exactly.
 
     Left to DGN004: claims that use ICD-9 qualifiers and diagnoses made only of digits
     (ICD-9 codes).
@@ -44,8 +49,8 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     ## Why it matters
     Payers return a claim with a heading or unknown diagnosis as missing or invalid
     information (CARC 16 with RARC M76); a code deleted for the fiscal year of the
-    service may also come back as CARC 146. The claim must be corrected and sent
-    again.
+    service comes back as CARC 146 instead (the code no longer exists on that date).
+    The claim must be corrected and sent again.
 
     ## Example
     Diagnoses Z94 (transplanted organ and tissue status, a heading) and Z79.621.
@@ -66,7 +71,8 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     DGN004 (ICD-9 code after the ICD-10 date).
 
     ## References
-    - ICD-10-CM tabular list (CDC/NCHS), dataset `icd10cm`: `billable`, `category`.
+    - ICD-10-CM tabular list (CDC/NCHS), dataset `icd10cm`: `billable`, `category`,
+      every installed release (for codes added or deleted between releases).
     - rules.md R-DX-2 (billable-code check; CO-16 + M76, CO-146).
     """
     max_choices = int(ctx.options.get("max_choices", 12))
@@ -92,7 +98,7 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
         as_of=c.SERVICE_DATE,
         columns={"billable": "_billable", "description": "_description"},
     )
-    bad = dx.filter(~pl.col("_billable").fill_null(False))
+    bad = _judge(ctx, dx).filter(pl.col("_violated"))
     # Billable codes below a heading share its first three characters (its category).
     # They depend on the code and the release only: look them up once per (code,
     # release), on any one date the release covers, not once per claim.
@@ -124,13 +130,38 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     )
     count = pl.col("_children").list.len()
     heading = pl.col("_billable").is_not_null()
+    deleted = pl.col("_last_rank") < pl.col("_used_rank")
+    heading_text = pl.format(
+        "is a category heading ({}), not a billable code; {} billable code(s) lie below it",
+        pl.col("_description"),
+        count,
+    )
     what = (
-        pl.when(heading)
+        pl.when(heading & deleted)
         .then(
             pl.format(
-                "is a category heading ({}), not a billable code; {} billable code(s) lie below it",
-                pl.col("_description"),
-                count,
+                "{}; as a billable code it was deleted before {} (billable in ICD-10-CM {})",
+                heading_text,
+                pl.col(c.SERVICE_DATE),
+                pl.col("_last_release"),
+            )
+        )
+        .when(heading)
+        .then(heading_text)
+        .when(deleted)
+        .then(
+            pl.format(
+                "was deleted from ICD-10-CM before {} (billable in ICD-10-CM {})",
+                pl.col(c.SERVICE_DATE),
+                pl.col("_last_release"),
+            )
+        )
+        .when(pl.col("_first_rank") > pl.col("_used_rank"))
+        .then(
+            pl.format(
+                "was not yet an ICD-10-CM code on {} (first billable in ICD-10-CM {})",
+                pl.col(c.SERVICE_DATE),
+                pl.col("_first_release"),
             )
         )
         .otherwise(pl.lit("is not an ICD-10-CM code"))
@@ -138,11 +169,90 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     return Finding(
         rows=rows.with_columns(what.alias("_what")),
         violated=pl.lit(True),
-        message="diagnosis {_pos} {_dx} {_what} (ICD-10-CM {icd10cm_release})",
+        message="diagnosis {_pos} {_dx} {_what} ({_release_text})",
         fix={
             "diagnosis_choices": pl.when(heading & (count > 0) & (count <= max_choices)).then(
                 pl.col("_children")
             )
         },
         fix_title="Replace {_dx} with the billable code the record supports: {_children}",
+        # R-DX-2: a code deleted for the fiscal year of the service comes back as CARC 146.
+        carc=pl.when(deleted.fill_null(False)).then(pl.lit("CO-146")).otherwise(pl.lit("CO-16")),
+        rarc=pl.when(deleted.fill_null(False))
+        .then(pl.lit([], dtype=pl.List(pl.String)))
+        .otherwise(pl.lit(["M76"], dtype=pl.List(pl.String))),
     )
+
+
+def _judge(ctx: RuleContext, dx: pl.LazyFrame) -> pl.LazyFrame:
+    """Decide, per diagnosis, whether it was a billable code on the date of service.
+
+    Adds ``_violated``, ``_release_text`` (the release(s) that decided, for the message),
+    ``_used_rank`` (rank of ``icd10cm_release``), and the first and last releases listing
+    the code as billable (``_first_rank`` / ``_first_release``, ``_last_rank`` /
+    ``_last_release``; null when no release does).
+
+    A date inside a release's window is judged by that release alone. A date between two
+    installed releases (or before the first, after the last) is judged by the releases
+    either side of it: the diagnosis is refused only when none of them lists it as
+    billable, since a code billable in one of them may well have been valid on that date.
+    """
+    windows = ctx.refdata.release_windows("icd10cm")
+    history = (
+        ctx.refdata.history(dx, "icd10cm", on={"_dx_key": "code"}, columns={"billable": "_hb"})
+        .filter(pl.col("_hb"))
+        .sort("icd10cm_rank")
+        .group_by("_dx_key")
+        .agg(
+            pl.col("icd10cm_rank").alias("_ranks"),
+            pl.col("icd10cm_rank").first().alias("_first_rank"),
+            pl.col("icd10cm_release").first().alias("_first_release"),
+            pl.col("icd10cm_rank").last().alias("_last_rank"),
+            pl.col("icd10cm_release").last().alias("_last_release"),
+        )
+    )
+    day = pl.col(c.SERVICE_DATE)
+    sides = (
+        dx.select(day.cast(pl.Date))
+        .unique()
+        .drop_nulls()
+        .join(windows, how="cross")
+        .group_by(c.SERVICE_DATE)
+        .agg(
+            pl.col("rank").filter(pl.col("in_force_until") < day).max().alias("_before"),
+            pl.col("rank").filter(pl.col("effective_from") > day).min().alias("_after"),
+        )
+    )
+    names = windows.select("rank", "release")
+    sides = sides.join(
+        names.rename({"rank": "_before", "release": "_before_release"}), on="_before", how="left"
+    ).join(names.rename({"rank": "_after", "release": "_after_release"}), on="_after", how="left")
+    in_force = pl.col("icd10cm_in_force").fill_null(True)
+    billable_nearby = _billable_in(pl.col("_before")) | _billable_in(pl.col("_after"))
+    either_side = pl.concat_str(
+        pl.col("_before_release"), pl.col("_after_release"), separator=" and ", ignore_nulls=True
+    )
+    return (
+        dx.join(history, on="_dx_key", how="left")
+        .join(sides, on=c.SERVICE_DATE, how="left")
+        .join(
+            names.rename({"rank": "_used_rank", "release": "icd10cm_release"}),
+            on="icd10cm_release",
+            how="left",
+        )
+        .with_columns(
+            pl.when(in_force)
+            .then(~pl.col("_billable").fill_null(False))
+            .otherwise(~billable_nearby)
+            .alias("_violated"),
+            pl.when(in_force)
+            .then(pl.format("ICD-10-CM {}", pl.col("icd10cm_release")))
+            .otherwise(pl.format("ICD-10-CM {}; no release is in force on {}", either_side, day))
+            .alias("_release_text"),
+        )
+    )
+
+
+def _billable_in(rank: pl.Expr) -> pl.Expr:
+    """True when the release of that rank lists the diagnosis as billable (false if none)."""
+    return pl.col("_ranks").list.contains(rank).fill_null(False)
