@@ -17,6 +17,8 @@ from claimscrub.rules.registry import rule
     code="PAU006",
     name="product-excluded-by-plan",
     severity=Severity.ERROR,
+    # the exclusion list is a payer pattern in a pack (no published CMS source), and plans
+    # change their benefits between pack updates.
     confidence=Confidence.MEDIUM,
     carc="CO-204",
     inputs=(c.HCPCS,),
