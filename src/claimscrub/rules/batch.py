@@ -15,7 +15,9 @@ status. Two helpers keep that work to once per batch:
   therefore be worked out row by row, never from other rows, and ``name`` must name
   everything else they depend on (options ...).
 - :func:`key_table` and :func:`with_key_row` number the distinct values of key columns
-  (``KEY_ROW``), for a table worked out per key that joins back on one integer.
+  (``KEY_ROW``), for a table worked out per key that joins back on one integer;
+  :func:`keyed_table` builds such a table once per batch, and on small batches keeps
+  each key's row for the next batches, as :func:`lines_with` does.
 
 All of them work without the engine too (a plain
 :class:`~claimscrub.refdata.catalog.RefData` in the context): then they build the frame
@@ -41,6 +43,10 @@ SMALL_BATCH = 2_000
 # Facts for the distinct key rows: gets the distinct keys (lazy) and returns them with
 # columns added, one row per key row and in the same order.
 KeyFacts = Callable[[pl.LazyFrame], pl.LazyFrame]
+# A table per key row: gets distinct key rows numbered by KEY_ROW (and whether they are
+# every key row of the batch) and returns at most one row per key row, with KEY_ROW.
+KeyTable = Callable[[pl.LazyFrame, bool], pl.LazyFrame]
+_FOUND = "_keyed_table_found"
 
 
 def batch_shared(
@@ -143,3 +149,46 @@ def with_key_row(ctx: RuleContext, frame: pl.LazyFrame, keys: Sequence[str]) -> 
         )
     index = key_index(list(keys))[1]
     return frame.collect().hstack([index.alias(KEY_ROW).rechunk()]).lazy()
+
+
+def keyed_table(
+    ctx: RuleContext, name: str, keys: Sequence[str], build: KeyTable
+) -> pl.LazyFrame:
+    """``build`` on the distinct values of ``keys`` (see :func:`key_table`), once per batch.
+
+    ``build`` receives the distinct key rows with ``KEY_ROW`` and returns at most one row
+    per key row, carrying ``KEY_ROW``; the result has the key columns, ``KEY_ROW`` and
+    what ``build`` adds. On a small batch each key's row is kept for the next batches
+    (the engine's facts store), so ``build`` must work each row out from its key values
+    and the reference data only, and ``name`` must name anything else it depends on.
+    """
+
+    def make() -> pl.LazyFrame:
+        distinct = key_table(ctx, keys)[0]
+        cached = getattr(ctx.refdata, "cached_facts", None)
+        if cached is None or ctx.refdata.lines.height >= SMALL_BATCH:
+            return build(distinct, True)
+        rows = distinct.collect()
+        names = list(keys)
+
+        def facts(asked: pl.LazyFrame) -> pl.LazyFrame:
+            numbered = asked.with_row_index(KEY_ROW)
+            built = build(numbered, False).drop(names, strict=False)
+            return numbered.join(
+                built.with_columns(pl.lit(True).alias(_FOUND)),
+                on=KEY_ROW,
+                how="left",
+                maintain_order="left",
+            ).drop(KEY_ROW)
+
+        added = cached(("keyed_table", name), names, facts, rows.select(names))
+        if added is None:  # build gave several rows for a key: no reuse
+            return build(distinct, True)
+        return (
+            rows.hstack(added.get_columns())
+            .filter(pl.col(_FOUND).fill_null(False))
+            .drop(_FOUND)
+            .lazy()
+        )
+
+    return batch_shared(ctx, ("keyed_table", name), make)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import polars as pl
 
 from claimscrub.model import columns as c
-from claimscrub.rules.batch import KEY_ROW, batch_shared, key_table
+from claimscrub.rules.batch import KEY_ROW, batch_shared, key_table, keyed_table
 from claimscrub.rules.coding.facts import FACTS, at_most_three_decimals, code_facts, number_text
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.ndc.normalise import hyphenated, with_ndc_parse
@@ -105,27 +105,32 @@ def product_table(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
     ``KEY_ROW``, its (NDC, code, date) row number in the batch (see
     :func:`claimscrub.rules.batch.key_table`).
     """
-    return batch_shared(
+    return keyed_table(
         ctx,
-        ("coding.product_table", billed_crosswalk),
-        lambda: _product_table(ctx, billed_crosswalk),
+        f"coding.product_table.{billed_crosswalk}",
+        _KEY,
+        lambda distinct, whole: _product_table(ctx, distinct, whole, billed_crosswalk),
     )
 
 
-def _product_table(ctx: RuleContext, billed_crosswalk: bool) -> pl.LazyFrame:
-    base = batch_shared(ctx, ("coding.product_base",), lambda: _product_base(ctx))
+def _product_table(
+    ctx: RuleContext, distinct: pl.LazyFrame, whole: bool, billed_crosswalk: bool
+) -> pl.LazyFrame:
+    if whole:  # both variants start from the same base: computed once per batch
+        base = batch_shared(ctx, ("coding.product_base",), lambda: _product_base(ctx, distinct))
+    else:
+        base = _product_base(ctx, distinct)
     billed = code_facts(
         ctx, base.select(c.HCPCS, c.DOS_FROM).unique(), c.HCPCS, c.DOS_FROM, billed_crosswalk
     ).rename({name: f"_billed_{name}" for name in (*FACTS, "xwalk_release")})
     return base.join(billed, on=[c.HCPCS, c.DOS_FROM], how="left", maintain_order="left")
 
 
-def _product_base(ctx: RuleContext) -> pl.LazyFrame:
-    """:func:`product_table` without the billed code's facts."""
+def _product_base(ctx: RuleContext, distinct: pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`product_table` without the billed code's facts, for the ``distinct`` keys."""
     # The NDC strings are few: read each once, then attach the parse to the triples.
-    submitted = ctx.lines.select(c.NDC).unique().filter(pl.col(c.NDC).is_not_null())
+    submitted = distinct.select(c.NDC).unique().filter(pl.col(c.NDC).is_not_null())
     parsed = with_ndc_parse(submitted, c.NDC).filter(pl.col("_ndc_ndc11").is_not_null())
-    distinct = key_table(ctx, _KEY)[0]
     triples = (
         distinct.filter(pl.col(c.HCPCS).is_not_null() & pl.col(c.DOS_FROM).is_not_null())
         .join(parsed, on=c.NDC, how="inner")
