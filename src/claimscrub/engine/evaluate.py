@@ -363,9 +363,7 @@ class _BatchRefData:
                 "pass columns={table_column: new_name}"
             )
         table = distinct.hstack(answers.get_columns())
-        return rows.join(
-            table, on=keys, how="left", nulls_equal=True, maintain_order="left"
-        ).lazy()
+        return rows.join(table, on=keys, how="left", nulls_equal=True, maintain_order="left").lazy()
 
     def lookup(
         self,

@@ -151,9 +151,7 @@ def with_key_row(ctx: RuleContext, frame: pl.LazyFrame, keys: Sequence[str]) -> 
     return frame.collect().hstack([index.alias(KEY_ROW).rechunk()]).lazy()
 
 
-def keyed_table(
-    ctx: RuleContext, name: str, keys: Sequence[str], build: KeyTable
-) -> pl.LazyFrame:
+def keyed_table(ctx: RuleContext, name: str, keys: Sequence[str], build: KeyTable) -> pl.LazyFrame:
     """``build`` on the distinct values of ``keys`` (see :func:`key_table`), once per batch.
 
     ``build`` receives the distinct key rows with ``KEY_ROW`` and returns at most one row
