@@ -76,6 +76,13 @@ def case_packs(spec: dict[str, Any]) -> dict[str, Pack]:
     return load_packs([TESTS_DIR / path for path in spec.get("packs", [])])
 
 
+def all_case_packs() -> dict[str, Pack]:
+    """The built-in packs plus every user pack file any case file names."""
+    return load_packs(
+        sorted({TESTS_DIR / path for spec in case_files() for path in spec.get("packs", [])})
+    )
+
+
 @dataclass
 class RuleCaseRun:
     """The case's rule evaluated on the case's claim: the rule, prepared lines, result."""

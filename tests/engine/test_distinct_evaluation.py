@@ -22,12 +22,11 @@ import claimscrub.engine.prepare as preparation
 import claimscrub.rules.batch as batch_facts
 from claimscrub.engine.evaluate import evaluate
 from claimscrub.engine.prepare import prepare_lines
-from claimscrub.payers.packs import load_packs
 from claimscrub.readers.json_claims import read_json_claims
 from claimscrub.refdata.catalog import default_refdata
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.registry import load_builtin_rules
-from rule_cases import build_claim, case_files
+from rule_cases import all_case_packs, build_claim, case_files
 
 
 def _case_claims() -> dict[str | None, list[dict[str, Any]]]:
@@ -51,7 +50,7 @@ def test_distinct_evaluation_matches_line_by_line(
 ) -> None:
     document = {"claims": GROUPS[pack]}
     batch, _ = read_json_claims(json.dumps(document).encode(), "cases.json")
-    packs = load_packs()
+    packs = all_case_packs()  # the cases' user packs too
     rules = list(load_builtin_rules().values())
     assert any(r.distinct_on for r in rules)
     prepared = {}
@@ -79,7 +78,7 @@ def test_rules_give_the_same_findings_without_the_engine_memo() -> None:
     per-batch memo), as a rule-pack author calling a rule directly would: same rows."""
     document = {"claims": GROUPS[None]}
     batch, _ = read_json_claims(json.dumps(document).encode(), "cases.json")
-    packs = load_packs()
+    packs = all_case_packs()  # the cases' user packs too
     claims, lines = prepare_lines(batch.lines, batch.claims, packs, None)
     refdata = default_refdata()
     key = ["claim_key", "line_no", "rule", "message", "fix"]
