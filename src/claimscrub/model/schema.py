@@ -252,14 +252,21 @@ REJECTED_SCHEMA = pl.Schema(
 )
 
 
+# Building a frame of ~60 typed columns costs about a millisecond, which a reader of one
+# small claim pays several times; a clone of a ready one costs a microsecond (and is a
+# frame of its own: changing it never changes the template).
+_EMPTY_CLAIMS = pl.DataFrame(schema=CLAIMS_SCHEMA)
+_EMPTY_LINES = pl.DataFrame(schema=LINES_SCHEMA)
+
+
 def empty_claims() -> pl.DataFrame:
     """An empty frame with the canonical claim columns."""
-    return pl.DataFrame(schema=CLAIMS_SCHEMA)
+    return _EMPTY_CLAIMS.clone()
 
 
 def empty_lines() -> pl.DataFrame:
     """An empty frame with the canonical line columns."""
-    return pl.DataFrame(schema=LINES_SCHEMA)
+    return _EMPTY_LINES.clone()
 
 
 def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
