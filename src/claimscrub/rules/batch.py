@@ -18,6 +18,8 @@ status. Two helpers keep that work to once per batch:
   (``KEY_ROW``), for a table worked out per key that joins back on one integer;
   :func:`keyed_table` builds such a table once per batch, and on small batches keeps
   each key's row for the next batches, as :func:`lines_with` does.
+- :func:`frame_with` does for any frame derived from the batch (a claim's diagnoses,
+  say) what :func:`lines_with` does for the lines.
 
 All of them work without the engine too (a plain
 :class:`~claimscrub.refdata.catalog.RefData` in the context): then they build the frame
@@ -190,3 +192,30 @@ def keyed_table(ctx: RuleContext, name: str, keys: Sequence[str], build: KeyTabl
         )
 
     return batch_shared(ctx, ("keyed_table", name), make)
+
+
+def frame_with(
+    ctx: RuleContext, name: str, frame: pl.LazyFrame, keys: Sequence[str], facts: KeyFacts
+) -> pl.LazyFrame:
+    """``frame`` with the columns ``facts`` adds for each distinct value of ``keys``.
+
+    ``facts`` receives the distinct key rows and returns them with columns added, one
+    row per key row (in any order). On a small batch each key's answer is kept for the
+    next batches (the engine's facts store), so ``facts`` must work each row out from its
+    key values and the reference data only, and ``name`` must name anything else it
+    depends on. Row order of ``frame`` is kept.
+    """
+    names = list(keys)
+    cached = getattr(ctx.refdata, "cached_facts", None)
+    if cached is not None and ctx.refdata.lines.height < SMALL_BATCH:
+        rows = frame.collect()
+        distinct = rows.select(names).unique(maintain_order=True)
+        added = cached(("frame_with", name), names, facts, distinct)
+        if added is not None:
+            answers = distinct.hstack(added.get_columns())
+            return rows.join(
+                answers, on=names, how="left", nulls_equal=True, maintain_order="left"
+            ).lazy()
+        frame = rows.lazy()
+    answers = facts(frame.select(names).unique())
+    return frame.join(answers, on=names, how="left", nulls_equal=True, maintain_order="left")

@@ -6,6 +6,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
+from claimscrub.rules.batch import frame_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.diagnosis._common import ICD9_SHAPE, dx_key
 from claimscrub.rules.finding import Finding
@@ -91,43 +92,13 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
         .with_columns(dx_key(pl.col("_dx")).alias("_dx_key"))
         .filter(~pl.col("_dx_key").str.contains(ICD9_SHAPE))
     )
-    dx = ctx.refdata.lookup(
-        dx,
-        "icd10cm",
-        on={"_dx_key": "code"},
-        as_of=c.SERVICE_DATE,
-        columns={"billable": "_billable", "description": "_description"},
+    # Everything below depends on the code and the date only: judged once per distinct
+    # (code, date), and kept across small batches.
+    judged = frame_with(
+        ctx, "diagnosis.billable", dx, ("_dx_key", c.SERVICE_DATE), lambda keys: _judged(ctx, keys)
     )
-    bad = _judge(ctx, dx).filter(pl.col("_violated"))
-    # Billable codes below a heading share its first three characters (its category).
-    # They depend on the code and the release only: look them up once per (code,
-    # release), on any one date the release covers, not once per claim.
-    release = "icd10cm_release"
-    headings = bad.select("_dx_key", pl.col(release).alias("_release"), c.SERVICE_DATE).unique(
-        ["_dx_key", "_release"]
-    )
-    below = ctx.refdata.lookup(
-        headings.with_columns(pl.col("_dx_key").str.slice(0, 3).alias("_category")),
-        "icd10cm",
-        on={"_category": "category"},
-        as_of=c.SERVICE_DATE,
-        columns={"code": "_child_key", "code_dotted": "_child", "billable": "_child_billable"},
-    )
-    children = (
-        below.filter(
-            pl.col("_child_billable").fill_null(False)
-            & pl.col("_child_key").str.starts_with(pl.col("_dx_key"))
-            & (pl.col("_child_key") != pl.col("_dx_key"))
-        )
-        .group_by("_dx_key", "_release")
-        .agg(pl.col("_child").sort().alias("_children"))
-        .rename({"_release": release})
-    )
-    rows = (
-        bad.join(children, on=["_dx_key", release], how="left")
-        .with_columns(pl.col("_children").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-        .sort(c.CLAIM_KEY, "_pos")  # findings of one claim in diagnosis order
-    )
+    bad = judged.filter(pl.col("_violated"))
+    rows = bad.sort(c.CLAIM_KEY, "_pos")  # findings of one claim in diagnosis order
     count = pl.col("_children").list.len()
     heading = pl.col("_billable").is_not_null()
     deleted = pl.col("_last_rank") < pl.col("_used_rank")
@@ -181,6 +152,49 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
         rarc=pl.when(deleted.fill_null(False))
         .then(pl.lit([], dtype=pl.List(pl.String)))
         .otherwise(pl.lit(["M76"], dtype=pl.List(pl.String))),
+    )
+
+
+def _judged(ctx: RuleContext, keys: pl.LazyFrame) -> pl.LazyFrame:
+    """The distinct (``_dx_key``, date of service) rows with the release in force, the
+    verdict of :func:`_judge` and, for refused headings, ``_children``: the billable
+    codes below them in that release (empty list otherwise)."""
+    dx = ctx.refdata.lookup(
+        keys,
+        "icd10cm",
+        on={"_dx_key": "code"},
+        as_of=c.SERVICE_DATE,
+        columns={"billable": "_billable", "description": "_description"},
+    )
+    judged = _judge(ctx, dx).cache()
+    # Billable codes below a heading share its first three characters (its category).
+    # They depend on the code and the release only: look them up once per (code,
+    # release), on any one date the release covers.
+    release = "icd10cm_release"
+    headings = (
+        judged.filter(pl.col("_violated"))
+        .select("_dx_key", pl.col(release).alias("_release"), c.SERVICE_DATE)
+        .unique(["_dx_key", "_release"])
+    )
+    below = ctx.refdata.lookup(
+        headings.with_columns(pl.col("_dx_key").str.slice(0, 3).alias("_category")),
+        "icd10cm",
+        on={"_category": "category"},
+        as_of=c.SERVICE_DATE,
+        columns={"code": "_child_key", "code_dotted": "_child", "billable": "_child_billable"},
+    )
+    children = (
+        below.filter(
+            pl.col("_child_billable").fill_null(False)
+            & pl.col("_child_key").str.starts_with(pl.col("_dx_key"))
+            & (pl.col("_child_key") != pl.col("_dx_key"))
+        )
+        .group_by("_dx_key", "_release")
+        .agg(pl.col("_child").sort().alias("_children"))
+        .rename({"_release": release})
+    )
+    return judged.join(children, on=["_dx_key", release], how="left").with_columns(
+        pl.col("_children").fill_null(pl.lit([], dtype=pl.List(pl.String)))
     )
 
 
