@@ -22,6 +22,7 @@ from claimscrub.rules.registry import rule
     confidence=Confidence.MEDIUM,
     carc="CO-204",
     inputs=(c.HCPCS,),
+    preview=True,
     source="payer policy pack `excluded_products` (each entry cites its plan document); "
     "rules.md §7 (non-covered/excluded), §8 CARC 204",
 )
