@@ -92,13 +92,15 @@ def _overridden(findings: pl.DataFrame, claims: pl.DataFrame, plan: Plan) -> pl.
     ignored = [
         (name, code) for name, pack in plan.packs.items() for code in pack.rules.get("ignore", [])
     ]
-    out = findings.join(claims.select(c.CLAIM_KEY, PACK), on=c.CLAIM_KEY, how="left")
+    out = findings.join(
+        claims.select(c.CLAIM_KEY, PACK), on=c.CLAIM_KEY, how="left", maintain_order="left"
+    )
     if ignored:
         drop = pl.DataFrame(ignored, schema=[PACK, "rule"], orient="row").with_columns(
             _ignored=pl.lit(True)
         )
         out = (
-            out.join(drop, on=[PACK, "rule"], how="left")
+            out.join(drop, on=[PACK, "rule"], how="left", maintain_order="left")
             .filter(pl.col("_ignored").is_null())
             .drop("_ignored")
         )
@@ -116,7 +118,7 @@ def _overridden(findings: pl.DataFrame, claims: pl.DataFrame, plan: Plan) -> pl.
         if by_pack:
             levels = pl.DataFrame(by_pack, schema=[PACK, "rule", "_level"], orient="row")
             out = (
-                out.join(levels, on=[PACK, "rule"], how="left")
+                out.join(levels, on=[PACK, "rule"], how="left", maintain_order="left")
                 .with_columns(pl.coalesce("_level", column).alias(column))
                 .drop("_level")
             )
