@@ -20,7 +20,7 @@ class RuleContext:
     ``lines`` holds every canonical line column plus the claim-level columns of its
     claim (payer, patient, diagnoses, place of service ...), so most rules need no join.
     ``history`` holds earlier claims' lines in the same shape (empty when none were
-    given). ``options`` are this rule's options after defaults → pack → config.
+    given). ``options`` are this rule's options: its defaults, then the configuration.
     Each line also names its payer policy ``pack`` and carries that pack's scalar
     settings in force on its date as ``pack_<setting>`` columns; ``packs`` gives the
     list settings (prior authorisation, quantity limits ...) through
