@@ -218,3 +218,24 @@ def test_check_with_a_user_pack_reports_the_excluded_product(tmp_path: Path) -> 
     path.write_text(json.dumps({"claims": [claim]}), encoding="utf-8")
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("period", "error"),
+    [
+        (
+            "{from: 2025-02-30, settings: {max_days_supply: 60}}",
+            r"periods/0/from: '2025-02-30' is not a date",
+        ),
+        (
+            "{from: 2025-06-01, to: 2025-01-31, settings: {max_days_supply: 60}}",
+            r"periods/0: from 2025-06-01 is after to 2025-01-31",
+        ),
+    ],
+)
+def test_bad_period_dates_name_file_period_and_problem(
+    tmp_path: Path, period: str, error: str
+) -> None:
+    path = _write(tmp_path, f"name: my-plan\nextends: base\nperiods: [{period}]\n")
+    with pytest.raises(PackError, match=r"pack.yaml: " + error):
+        load_packs([path])

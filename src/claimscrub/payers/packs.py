@@ -5,7 +5,8 @@ spirit of sqlglot dialects. Scalar settings may change over time through ``perio
 (e.g. the Medicare DME MAC 30-day supply limit until 2024-12-31, 90 days from
 2025-01-01). Packs are validated against ``pack.schema.json``; a bad pack is an error
 naming its file and the offending key. Users add or override packs by putting YAML
-files in a folder named by ``$CLAIMSCRUB_PACKS_DIR`` (or ``--policy FILE``), without code.
+files in a folder named by ``$CLAIMSCRUB_PACKS_DIR`` (or ``--policy FILE|FOLDER``), without
+code; docs/packs.md is the guide.
 
 For the engine a set of packs becomes frames: one row per pack and period of scalar
 settings (joined onto lines by pack name and date of service), and one table per list
@@ -99,10 +100,19 @@ def _read(path: Path) -> dict[str, Any]:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
         raise PackError(f"{path}: {where}: {first.message}")
-    for period in doc.get("periods") or []:
+    for i, period in enumerate(doc.get("periods") or []):
         for key in ("from", "to"):
             if period.get(key) is not None:
-                period[key] = dt.date.fromisoformat(period[key])
+                try:
+                    period[key] = dt.date.fromisoformat(period[key])
+                except ValueError:
+                    raise PackError(
+                        f"{path}: periods/{i}/{key}: {period[key]!r} is not a date"
+                    ) from None
+        if period.get("from") and period.get("to") and period["from"] > period["to"]:
+            raise PackError(
+                f"{path}: periods/{i}: from {period['from']} is after to {period['to']}"
+            )
     _check_dated_entries(path, "settings", doc.get("settings") or {})
     for i, period in enumerate(doc.get("periods") or []):
         _check_dated_entries(path, f"periods/{i}/settings", period["settings"])
