@@ -239,3 +239,13 @@ def test_bad_period_dates_name_file_period_and_problem(
     path = _write(tmp_path, f"name: my-plan\nextends: base\nperiods: [{period}]\n")
     with pytest.raises(PackError, match=r"pack.yaml: " + error):
         load_packs([path])
+
+
+def test_pack_rule_overrides_must_name_rule_codes(tmp_path: Path) -> None:
+    from claimscrub.engine.scrub import ScrubOptions, make_plan
+
+    path = _write(
+        tmp_path, "name: my-plan\nextends: base\nrules:\n  ignore: [MCR008, refill-too-early]\n"
+    )
+    with pytest.raises(PackError, match=r"pack.yaml: rules/ignore: unknown rule code\(s\) refill"):
+        make_plan(ScrubOptions(extra_packs=[path]))

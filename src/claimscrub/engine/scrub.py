@@ -21,7 +21,7 @@ from claimscrub.engine.evaluate import evaluate
 from claimscrub.engine.prepare import prepare_lines
 from claimscrub.engine.report import Report
 from claimscrub.model import columns as c
-from claimscrub.payers.packs import PACK, Pack, load_packs
+from claimscrub.payers.packs import PACK, Pack, PackError, load_packs
 from claimscrub.readers.base import ClaimBatch
 from claimscrub.refdata.catalog import RefData, default_refdata
 from claimscrub.rules.registry import Rule, load_builtin_rules, select
@@ -69,9 +69,23 @@ def make_plan(options: ScrubOptions | None = None, refdata: RefData | None = Non
         load_builtin_rules().values(), options.select, options.ignore, options.extend_select
     )
     packs = load_packs(options.extra_packs)
+    _check_pack_rule_codes(packs, load_builtin_rules())
     refdata = refdata or default_refdata()
     refdata.preload(sorted({d for r in rules for d in r.requires}))
     return Plan(rules=rules, packs=packs, refdata=refdata, options=options)
+
+
+def _check_pack_rule_codes(packs: Mapping[str, Pack], known: Mapping[str, Rule]) -> None:
+    """A pack's ``rules`` section names rule codes; anything else would silently do nothing."""
+    for pack in packs.values():
+        for key in ("ignore", "severity", "confidence"):
+            named = pack.rules.get(key) or ()
+            unknown = sorted(code for code in named if code not in known)
+            if unknown:
+                raise PackError(
+                    f"{pack.path}: rules/{key}: unknown rule code(s) {', '.join(unknown)} "
+                    "(packs name rules by code, e.g. MCR008)"
+                )
 
 
 def _with_as_of(batch: ClaimBatch, day: dt.date | None) -> ClaimBatch:
