@@ -13,6 +13,10 @@ checks it on every rule case):
   transplant status ...) are computed once per batch, on the distinct values of the
   columns they depend on, and spread to the lines by position
   (:mod:`claimscrub.rules.batch`, :class:`_BatchRefData`).
+- On small batches (a claim from the API) those facts are kept across batches, per key
+  (:class:`_FactsStore`); reference-data lookups by the *class* of the date of service,
+  so a date never seen before reuses its neighbours' answers
+  (:mod:`claimscrub.refdata.date_classes`).
 - A rule that judges each line alone and declares ``distinct_on`` runs once per distinct
   combination of those columns (:func:`_distinct_view`, :func:`_spread`).
 - Big batches collect all rules as one query; small ones (a claim from the API) collect
@@ -35,6 +39,7 @@ from polars.exceptions import PanicException
 
 from claimscrub.model import columns as c
 from claimscrub.model.schema import LINES_SCHEMA
+from claimscrub.refdata.date_classes import class_start, class_starts
 from claimscrub.rules.batch import SMALL_BATCH
 from claimscrub.rules.context import RuleContext
 
@@ -174,12 +179,18 @@ class _FactsStore:
     def __init__(self) -> None:
         self.tables: dict[Hashable, pl.DataFrame] = {}
         self.lock = threading.Lock()
+        # dataset -> first days of its lookups' date classes (None: keyed by the date)
+        self.date_classes: dict[str, pl.Series | None] = {}
 
 
 _FACTS_STORES: weakref.WeakKeyDictionary[Any, _FactsStore] = weakref.WeakKeyDictionary()
 _FACTS_STORES_LOCK = threading.Lock()
 _HIT = "_facts_hit"
 FACTS_STORE_ROWS = 100_000
+# Answers of ``RefData.lookup`` are kept by the class of the date of service, not the
+# date (see :mod:`claimscrub.refdata.date_classes`): a claim with a date not seen before
+# reuses the answers of its neighbours. False keys them by the date (tests compare both).
+LOOKUP_DATE_CLASSES = True
 
 
 def _facts_store(refdata: RefData) -> _FactsStore:
@@ -328,6 +339,48 @@ class _BatchRefData:
         index = self.key_index(keys)[1]
         return answers.select(pl.all().gather(index))
 
+    def _stored_lookup(
+        self,
+        key: tuple[Any, ...],
+        on: Mapping[str, str],
+        as_of: str | None,
+        columns: Sequence[str] | Mapping[str, str] | None,
+        distinct: pl.DataFrame,
+    ) -> pl.DataFrame | None:
+        """:meth:`cached_facts` of ``RefData.lookup`` (``key`` names the dataset and the
+        arguments) on the rows of ``distinct``, the date of service keyed by its class.
+
+        The lookup is asked at a date of each row's class (the same answers, see
+        :mod:`claimscrub.refdata.date_classes`), so the store keeps one row per key and
+        class; the answers come back in the order of ``distinct``, whose own dates are
+        left as they are.
+        """
+        dataset = key[0]
+        keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
+        asked = distinct
+        starts = self._date_classes(dataset) if as_of is not None else None
+        if starts is not None and as_of not in on and distinct.schema[as_of] == pl.Date:
+            asked = distinct.with_columns(class_start(distinct.get_column(as_of), starts))
+        return self.cached_facts(
+            ("lookup", *key),
+            keys,
+            lambda rows: self._refdata.lookup(rows, dataset, on, as_of=as_of, columns=columns),
+            asked,
+        )
+
+    def _date_classes(self, dataset: str) -> pl.Series | None:
+        """:func:`class_starts` of ``dataset``, worked out once per reference data."""
+        if not LOOKUP_DATE_CLASSES:
+            return None
+        store = _facts_store(self._refdata)
+        with store.lock:
+            if dataset in store.date_classes:
+                return store.date_classes[dataset]
+        starts = class_starts(self._refdata, dataset)
+        with store.lock:
+            store.date_classes[dataset] = starts
+        return starts
+
     def _small_lookup(
         self,
         frame: pl.LazyFrame,
@@ -344,18 +397,12 @@ class _BatchRefData:
         the facts store (computed once per reference data). Same result as the plain
         lookup; a key matching several table rows falls back to it.
         """
-        dataset = key[0]
         rows = frame.collect()
         keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
         distinct = rows.select(keys).unique(maintain_order=True)
-        answers = self.cached_facts(
-            ("lookup", *key),
-            keys,
-            lambda found: self._refdata.lookup(found, dataset, on, as_of=as_of, columns=columns),
-            distinct,
-        )
+        answers = self._stored_lookup(key, on, as_of, columns, distinct)
         if answers is None:
-            return self._refdata.lookup(rows.lazy(), dataset, on, as_of=as_of, columns=columns)
+            return self._refdata.lookup(rows.lazy(), key[0], on, as_of=as_of, columns=columns)
         clash = [name for name in answers.columns if name in rows.columns]
         if clash:
             raise ValueError(
@@ -384,14 +431,7 @@ class _BatchRefData:
             small = self._lines.height < SMALL_BATCH_LINES  # each line as its own key row
             distinct = self._lines.select(keys) if small else self.key_index(keys)[0]
             if small:
-                answers = self.cached_facts(
-                    ("lookup", *key),
-                    keys,
-                    lambda rows: self._refdata.lookup(
-                        rows, dataset, on, as_of=as_of, columns=columns
-                    ),
-                    distinct,
-                )
+                answers = self._stored_lookup(key, on, as_of, columns, distinct)
                 answers = distinct.hstack(answers.get_columns()) if answers is not None else None
             else:
                 answers = self._refdata.lookup(distinct, dataset, on, as_of=as_of, columns=columns)

@@ -434,6 +434,9 @@ class RefData:
         """
         if not on:
             raise ValueError("lookup needs at least one join key in `on`")
+        # The answer depends on the date only through comparisons with the release windows
+        # and (hcpcs) the code dates: refdata/date_classes.py lists where it may change, and
+        # the engine keeps answers by those classes. A new use of the date here goes there too.
         # Read twice below (its distinct keys, then the join): computed once.
         lazy = frame.lazy().cache()
         # Claim lines repeat few (code, date) pairs: resolve each distinct key once, then
