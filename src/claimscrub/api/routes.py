@@ -238,7 +238,13 @@ def build_router() -> APIRouter:
 
         def work() -> str:
             try:
-                explanation = build_explanation(code, on=on, payer=payer, refdata=service.refdata)
+                explanation = build_explanation(
+                    code,
+                    on=on,
+                    payer=payer,
+                    refdata=service.refdata,
+                    packs=service.default_plan.packs,
+                )
             except ExplainError as exc:
                 # unknown: a well-formed code no release lists; malformed: bad code or payer
                 status = 404 if exc.kind == "unknown" else 422

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from claimscrub.api.errors import ApiError
 from claimscrub.api.settings import ApiSettings
 from claimscrub.engine.scrub import Plan, ScrubOptions, make_plan, scrub
+from claimscrub.payers.packs import PackError
 from claimscrub.readers import read_bytes
 from claimscrub.refdata.catalog import RefData, RefDataError
 from claimscrub.refdata.manifest import load_manifest
@@ -89,14 +90,16 @@ class CheckService:
     """The long-lived state of one app: reference data, plans and the worker pool."""
 
     def __init__(self, settings: ApiSettings, refdata: RefData | None = None) -> None:
-        """Load the rules, packs and reference data of the default plan now.
+        """Load the rules, packs (built-in, then ``settings.packs``) and reference data now.
 
         Raises:
             RefDataError, PackError: the installed reference data or packs are unusable
                 (the server should not start).
         """
         self.settings = settings
-        self.default_plan = make_plan(ScrubOptions(select=("ALL",)), refdata)
+        self.default_plan = make_plan(
+            ScrubOptions(select=("ALL",), extra_packs=settings.packs), refdata
+        )
         self.refdata = self.default_plan.refdata
         self.rules = dict(sorted(load_builtin_rules().items()))
         self._plans: OrderedDict[_SelectionKey, Plan] = OrderedDict()
@@ -133,7 +136,13 @@ class CheckService:
         select, ignore, extend = key
         try:
             plan = make_plan(
-                ScrubOptions(select=select, ignore=ignore, extend_select=extend), self.refdata
+                ScrubOptions(
+                    select=select,
+                    ignore=ignore,
+                    extend_select=extend,
+                    extra_packs=self.settings.packs,
+                ),
+                self.refdata,
             )
         except SelectionError as exc:
             raise ApiError(
@@ -141,6 +150,10 @@ class CheckService:
                 f"invalid rule selection: {exc}",
                 [{"loc": "query.select", "message": str(exc)}],
             ) from None
+        except PackError as exc:  # a user pack file changed or went away after start-up
+            raise ApiError(500, f"payer pack problem: {exc}") from None
+        # The packs loaded at start-up, so that every request sees the same ones.
+        plan = replace(plan, packs=self.default_plan.packs)
         with self._plans_lock:
             self._plans[key] = plan
             while len(self._plans) > self.settings.plan_cache_size:
@@ -205,6 +218,8 @@ class CheckService:
             report = scrub(claims, plan, history=claims.history)
         except RefDataError as exc:
             raise ApiError(500, f"reference data problem: {exc}") from None
+        except PackError as exc:  # a claim names a pack this server does not have
+            raise ApiError(422, str(exc), [{"loc": "body", "message": str(exc)}]) from None
         timings["scrub"] = time.perf_counter() - mark
         mark = time.perf_counter()
         result = report.to_dict()

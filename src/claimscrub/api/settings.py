@@ -12,9 +12,11 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 ENV_PREFIX = "CLAIMSCRUB_API_"
 API_KEY_ENV = "CLAIMSCRUB_API_KEY"
+PACKS_ENV = "CLAIMSCRUB_API_PACKS"  # user pack files or folders, joined with os.pathsep
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class ApiSettings:
         max_pending: checks running or waiting per process; beyond it the answer is 503.
         plan_cache_size: rule selections whose resolved plan is kept (least recently
             used first out); the default selection is always kept.
+        packs: user payer policy pack files or folders (``--policy``), read after the
+            built-in packs and ``$CLAIMSCRUB_PACKS_DIR``, for checks, ``/v1/payers`` and
+            ``/v1/codes``.
     """
 
     host: str = "127.0.0.1"
@@ -44,9 +49,11 @@ class ApiSettings:
     scrub_threads: int = 2
     max_pending: int = 16
     plan_cache_size: int = 8
+    packs: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse limits that would make the server useless or unbounded."""
+        object.__setattr__(self, "packs", tuple(Path(p) for p in self.packs))
         for name in ("max_body_bytes", "scrub_threads", "max_pending", "plan_cache_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -70,8 +77,10 @@ class ApiSettings:
         out = {
             f"{ENV_PREFIX}{f.name.upper()}": str(getattr(self, f.name))
             for f in fields(self)
-            if f.name != "api_key"
+            if f.name not in ("api_key", "packs")
         }
+        if self.packs:
+            out[PACKS_ENV] = os.pathsep.join(str(p) for p in self.packs)
         if self.api_key:
             out[API_KEY_ENV] = self.api_key
         return out
@@ -80,13 +89,15 @@ class ApiSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
         """Settings from ``CLAIMSCRUB_API_*`` variables and ``CLAIMSCRUB_API_KEY``.
 
+        ``CLAIMSCRUB_API_PACKS`` lists pack files or folders separated by ``os.pathsep``.
+
         Raises:
             ValueError: a variable holds a value of the wrong type (names the variable).
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
-            if f.name == "api_key":
+            if f.name in ("api_key", "packs"):
                 continue
             name = f"{ENV_PREFIX}{f.name.upper()}"
             raw = env.get(name)
@@ -98,4 +109,5 @@ class ApiSettings:
             except ValueError:
                 raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
         key = env.get(API_KEY_ENV) or None
-        return cls(api_key=key, **values)  # type: ignore[arg-type]
+        packs = tuple(Path(p) for p in env.get(PACKS_ENV, "").split(os.pathsep) if p)
+        return cls(api_key=key, packs=packs, **values)  # type: ignore[arg-type]

@@ -192,6 +192,24 @@ def apply_pack_settings(plan: Plan, settings: Settings) -> None:
             plan.packs[name] = replace(pack, rules={**pack.rules, "ignore": ignored})
 
 
+def user_pack_paths(
+    policy: tuple[Path, ...], config: Path | None = None, isolated: bool = False
+) -> tuple[Path, ...]:
+    """The user pack files and folders of ``serve`` and ``explain``: the configuration's
+    ``policy`` (found from the current folder upward, or ``config``), then the flags.
+
+    The paths are made absolute (worker processes and later reads do not depend on the
+    current folder); other keys of the file are not used by these commands.
+    """
+    from claimscrub.config.discovery import resolve
+
+    try:
+        settings = resolve((), config=config, isolated=isolated, flags={"policy": policy})
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    return tuple(Path(p).resolve() for p in settings.policy)
+
+
 # --- the command --------------------------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 Sections: definition, clinical context, common modifiers, documentation requirements,
 common denial reasons, payer considerations, similar codes, and the common misconceptions,
 every statement with its source (a dated CMS release, a rule, a payer pack or a cited URL).
-``--payer`` narrows the payer-dependent sections to one pack; ``--format html`` writes the
+``--payer`` narrows the payer-dependent sections to one pack (a user pack too, with
+``--policy FILE|FOLDER`` or the configuration's ``policy``); ``--format html`` writes the
 self-contained page the web app serves at ``/codes/CODE``.
 
 Exit codes: 0 explained, 1 the code is in no installed release, 2 a malformed code, date,
@@ -36,6 +37,21 @@ FORMATS = ("text", "markdown", "json", "html")
     help="Payer policy pack to explain for (e.g. medicare-dme); default every pack.",
 )
 @click.option(
+    "--policy",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Extra payer policy pack file or folder (repeatable), as for check; added to the "
+    "configuration's policy list.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the policy setting from this configuration file instead of finding one "
+    "from the current folder upward.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -51,16 +67,26 @@ FORMATS = ("text", "markdown", "json", "html")
     help="Write to this file instead of standard output.",
 )
 def command(
-    code_arg: str, on: dt.datetime | None, payer: str | None, fmt: str, output: Path | None
+    code_arg: str,
+    on: dt.datetime | None,
+    payer: str | None,
+    policy: tuple[Path, ...],
+    config_file: Path | None,
+    isolated: bool,
+    fmt: str,
+    output: Path | None,
 ) -> None:
     """Explain a HCPCS drug code as of a date: a sourced reference page."""
+    from claimscrub.cli.config import user_pack_paths
     from claimscrub.explain import ExplainError, build_explanation, render
     from claimscrub.explain.errors import UNKNOWN
-    from claimscrub.payers.packs import PackError
+    from claimscrub.payers.packs import PackError, load_packs
     from claimscrub.refdata.catalog import RefDataError
 
+    extra = user_pack_paths(policy, config_file, isolated)
     try:
-        explanation = build_explanation(code_arg, on=on_date(on), payer=payer)
+        packs = load_packs(extra) if extra else None
+        explanation = build_explanation(code_arg, on=on_date(on), payer=payer, packs=packs)
     except ExplainError as exc:
         if exc.kind == UNKNOWN:
             click.echo(f"claimscrub: {exc}", err=True)

@@ -1,6 +1,8 @@
 """``claimscrub serve``: the HTTP API and the web page, on loopback unless told otherwise.
 
-Settings reach each uvicorn worker through ``CLAIMSCRUB_API_*`` environment variables;
+Settings reach each uvicorn worker through ``CLAIMSCRUB_API_*`` environment variables
+(user payer packs, from ``--policy`` and the configuration's ``policy``, through
+``CLAIMSCRUB_API_PACKS``);
 the API key only through ``CLAIMSCRUB_API_KEY`` (an argument would show in ``ps``).
 uvicorn's own access log is off: it prints query strings, which may carry claim
 content. The app logs one line per request (method, route template, status, time).
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -64,6 +67,21 @@ def _log_config(level: str, access_log: bool) -> dict[str, Any]:
     help="Threads per worker that run checks.",
 )
 @click.option(
+    "--policy",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Extra payer policy pack file or folder (repeatable), as for check; added to the "
+    "configuration's policy list.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the policy setting from this configuration file instead of finding one "
+    "from the current folder upward.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option(
     "--access-log/--no-access-log",
     default=True,
     show_default=True,
@@ -82,13 +100,18 @@ def command(
     timeout: float,
     max_body_mb: float,
     threads: int,
+    policy: tuple[Path, ...],
+    config_file: Path | None,
+    isolated: bool,
     access_log: bool,
     log_level: str,
 ) -> None:
     """Serve the HTTP API (POST /v1/check, GET /v1/codes/CODE, ...) and the web page at /.
 
     Binds to 127.0.0.1 by default. To expose it, pass --host and set an API key in the
-    CLAIMSCRUB_API_KEY environment variable; clients send it as X-API-Key. See docs/api.md.
+    CLAIMSCRUB_API_KEY environment variable; clients send it as X-API-Key. User payer
+    policy packs (--policy, or the configuration's policy key) serve every request.
+    See docs/api.md.
     """
     try:
         import uvicorn
@@ -99,9 +122,11 @@ def command(
         raise UserError(
             f"the HTTP API needs the 'api' extra (pip install 'claimscrub[api]'): {exc}"
         ) from None
+    from claimscrub.cli.config import user_pack_paths
     from claimscrub.payers.packs import PackError
     from claimscrub.refdata.catalog import RefDataError
 
+    packs = user_pack_paths(policy, config_file, isolated)
     try:
         settings = ApiSettings(
             host=host,
@@ -110,6 +135,7 @@ def command(
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             request_timeout=timeout,
             scrub_threads=threads,
+            packs=packs,
         )
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -120,7 +146,8 @@ def command(
             err=True,
         )
     try:
-        # Built here first so bad reference data is a clear message, not a worker traceback.
+        # Built here first so bad reference data or a bad pack is a clear message (file and
+        # key) at start-up, not a worker traceback or an error at the first request.
         app = create_app(settings)
     except (RefDataError, PackError) as exc:
         raise UserError(str(exc)) from None

@@ -25,6 +25,7 @@ evaluated on the code's traits); nothing about a code is typed into Python.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -166,8 +167,13 @@ def build_explanation(
     on: dt.date | None = None,
     payer: str | None = None,
     refdata: RefData | None = None,
+    packs: Mapping[str, Pack] | None = None,
 ) -> dict[str, Any]:
     """The explanation of ``code`` as of ``on`` (default today), for every pack or ``payer``.
+
+    ``packs`` are the payer policy packs to explain for, already loaded (``load_packs``
+    with the user's ``--policy`` files); default: the built-in packs and those of
+    ``$CLAIMSCRUB_PACKS_DIR``.
 
     Returns a JSON-ready dict (see the module doc). Raises :class:`ExplainError` for a
     malformed code, a code no installed release lists, or an unknown payer pack.
@@ -184,7 +190,7 @@ def build_explanation(
     if isinstance(day, dt.datetime):
         day = day.date()
     data = refdata if refdata is not None else default_refdata()
-    packs = _ordered_packs(load_packs(), payer)
+    chosen = _ordered_packs(dict(packs) if packs is not None else load_packs(), payer)
     doc = gather(data, value, day)
     if doc is None:
         raise ExplainError(f"unknown code {value}: {unknown_code_reason(value)}", UNKNOWN)
@@ -197,12 +203,12 @@ def build_explanation(
         payer=payer,
         doc=doc,
         traits=traits,
-        packs=packs,
+        packs=chosen,
         rules=rules,
-        applicable=applicable_rules(rules, traits, packs, day),
+        applicable=applicable_rules(rules, traits, chosen, day),
         book=CodeBook(data, day),
     )
-    ctx.book.prefetch(_codes_named(packs))
+    ctx.book.prefetch(_codes_named(chosen))
     built = [
         {
             "id": section_id,
@@ -219,7 +225,7 @@ def build_explanation(
             "code": value,
             "on": day,
             "payer": payer,
-            "packs": [p.name for p in packs],
+            "packs": [p.name for p in chosen],
             "title": f"{value} — {doc['descriptor']['long']}",
             "descriptor": doc["descriptor"]["long"],
             "status": doc["status"]["value"],
