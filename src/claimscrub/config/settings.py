@@ -110,7 +110,8 @@ SETTINGS: tuple[Setting, ...] = (
         details=(
             "YAML pack files, or folders of them, read after the built-in packs (a pack with "
             "the name of a built-in one replaces it). Relative paths are relative to the "
-            "configuration file. The flag adds to this list."
+            "configuration file. The flag adds to this list. `check`, `explain` and `serve` "
+            "all read it (the server loads the packs once, at start-up)."
         ),
         example='policy = ["packs/"]',
     ),
