@@ -27,6 +27,7 @@ checks it on every rule case):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import weakref
@@ -180,7 +181,7 @@ class _FactsStore:
         self.tables: dict[Hashable, pl.DataFrame] = {}
         self.lock = threading.Lock()
         # dataset -> first days of its lookups' date classes (None: keyed by the date)
-        self.date_classes: dict[str, pl.Series | None] = {}
+        self.date_classes: dict[str, list[dt.date] | None] = {}
 
 
 _FACTS_STORES: weakref.WeakKeyDictionary[Any, _FactsStore] = weakref.WeakKeyDictionary()
@@ -368,7 +369,7 @@ class _BatchRefData:
             asked,
         )
 
-    def _date_classes(self, dataset: str) -> pl.Series | None:
+    def _date_classes(self, dataset: str) -> list[dt.date] | None:
         """:func:`class_starts` of ``dataset``, worked out once per reference data."""
         if not LOOKUP_DATE_CLASSES:
             return None
