@@ -421,7 +421,14 @@ class _BatchRefData:
         as_of: str | None = None,
         columns: Sequence[str] | Mapping[str, str] | None = None,
     ) -> Any:
-        cols_key = tuple(columns.items()) if isinstance(columns, Mapping) else tuple(columns or ())
+        # None asks for every column, an empty list for none: they must not share a key.
+        cols_key: tuple[Any, ...] | None = (
+            None
+            if columns is None
+            else tuple(columns.items())
+            if isinstance(columns, Mapping)
+            else tuple(columns)
+        )
         key = (dataset, tuple(on.items()), as_of, cols_key)
         if frame is not self._lazy_lines:
             if self._lines.height < SMALL_BATCH_LINES and isinstance(frame, pl.LazyFrame):
