@@ -192,6 +192,31 @@ def apply_pack_settings(plan: Plan, settings: Settings) -> None:
             plan.packs[name] = replace(pack, rules={**pack.rules, "ignore": ignored})
 
 
+def user_pack_options(command: Any) -> Any:
+    """``--policy``, ``--config`` and ``--isolated`` for commands that read only the policy
+    setting (``explain``, ``serve``); :func:`user_pack_paths` resolves them."""
+    options = (
+        click.option(
+            "--policy",
+            multiple=True,
+            type=click.Path(exists=True, path_type=Path),
+            help="Extra payer policy pack file or folder (repeatable), as for check; added to "
+            "the configuration's policy list.",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Read the policy setting from this configuration file instead of finding one "
+            "from the current folder upward.",
+        ),
+        click.option("--isolated", is_flag=True, help="Ignore every configuration file."),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def user_pack_paths(
     policy: tuple[Path, ...], config: Path | None = None, isolated: bool = False
 ) -> tuple[Path, ...]:

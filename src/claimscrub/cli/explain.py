@@ -21,6 +21,7 @@ import click
 
 from claimscrub.cli import EXIT_FINDINGS, UserError
 from claimscrub.cli.code import DATE, on_date
+from claimscrub.cli.config import user_pack_options
 
 FORMATS = ("text", "markdown", "json", "html")
 
@@ -36,21 +37,7 @@ FORMATS = ("text", "markdown", "json", "html")
     metavar="PACK",
     help="Payer policy pack to explain for (e.g. medicare-dme); default every pack.",
 )
-@click.option(
-    "--policy",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Extra payer policy pack file or folder (repeatable), as for check; added to the "
-    "configuration's policy list.",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read the policy setting from this configuration file instead of finding one "
-    "from the current folder upward.",
-)
-@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@user_pack_options
 @click.option(
     "--format",
     "fmt",

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from claimscrub.cli import UserError
+from claimscrub.cli.config import user_pack_options
 
 
 def _log_config(level: str, access_log: bool) -> dict[str, Any]:
@@ -66,21 +67,7 @@ def _log_config(level: str, access_log: bool) -> dict[str, Any]:
     type=click.IntRange(1, 64),
     help="Threads per worker that run checks.",
 )
-@click.option(
-    "--policy",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Extra payer policy pack file or folder (repeatable), as for check; added to the "
-    "configuration's policy list.",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read the policy setting from this configuration file instead of finding one "
-    "from the current folder upward.",
-)
-@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@user_pack_options
 @click.option(
     "--access-log/--no-access-log",
     default=True,
