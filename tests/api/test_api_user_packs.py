@@ -21,34 +21,10 @@ from claimscrub.api.settings import PACKS_ENV
 from claimscrub.cli import cli
 from claimscrub.explain import build_explanation, render
 from claimscrub.payers.packs import PackError, load_packs
+from example_plan import EXAMPLE_PLAN, EXAMPLE_PLAN_NAME, excluded_claim
 
-EXAMPLE_PLAN = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "packs" / "example-medical-plan.yaml"
-)
-PACK = "example-medical-plan"
-
-
-def _claim(policy: str) -> dict[str, Any]:
-    # Real code and NDC (00469-0617-73 is J7507 on the bundled ASP crosswalk).
-    return {
-        "id": "SYN-EXCL-1",
-        "type": "professional",
-        "payer": {"type": "commercial", "policy": policy},
-        "place_of_service": "12",
-        "service_date": "2025-06-10",
-        "patient": {"id": "P61"},
-        "diagnoses": ["Z94.0"],
-        "lines": [
-            {
-                "number": 1,
-                "hcpcs": "J7507",
-                "units": 180,
-                "ndc": "00469061773",
-                "ndc_quantity": 180,
-                "ndc_unit": "UN",
-            }
-        ],
-    }
+PACK = EXAMPLE_PLAN_NAME
+_claim = excluded_claim
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from claimscrub.cli import cli
+from example_plan import EXAMPLE_PLAN
 
-EXAMPLE_PLAN = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "packs" / "example-medical-plan.yaml"
-)
 ARGS = ["explain", "J7507", "--payer", "example-medical-plan", "--on", "2026-03-01"]
 
 

@@ -14,6 +14,7 @@ from claimscrub.cli import cli
 from claimscrub.engine.prepare import prepare_lines
 from claimscrub.model.schema import CLAIMS_SCHEMA, LINES_SCHEMA, conform
 from claimscrub.payers.packs import PackError, list_table, load_packs
+from example_plan import EXAMPLE_PLAN, excluded_claim
 
 
 def test_shipped_packs_load_and_extend_base() -> None:
@@ -122,9 +123,6 @@ def test_unknown_pack_is_an_error() -> None:
         prepare_lines(conform(pl.DataFrame({"claim_key": [0]}), LINES_SCHEMA), claims, load_packs())
 
 
-EXAMPLE_PLAN = Path(__file__).parent.parent / "fixtures" / "packs" / "example-medical-plan.yaml"
-
-
 def test_builtin_packs_list_no_excluded_products() -> None:
     # No published plan exclusion is cited for these drugs: the built-in lists stay empty.
     assert all(not p.settings["excluded_products"] for p in load_packs().values())
@@ -183,25 +181,7 @@ def test_bad_excluded_product_entry_names_file_entry_and_problem(
 def test_check_with_a_user_pack_reports_the_excluded_product(tmp_path: Path) -> None:
     # Real code and NDC (00469-0617-73 is J7507 on the bundled ASP crosswalk); the pack
     # comes from --policy, the claim names it.
-    claim = {
-        "id": "SYN-EXCL-1",
-        "type": "professional",
-        "payer": {"type": "commercial", "policy": "example-medical-plan"},
-        "place_of_service": "12",
-        "service_date": "2025-06-10",
-        "patient": {"id": "P61"},
-        "diagnoses": ["Z94.0"],
-        "lines": [
-            {
-                "number": 1,
-                "hcpcs": "J7507",
-                "units": 180,
-                "ndc": "00469061773",
-                "ndc_quantity": 180,
-                "ndc_unit": "UN",
-            },
-        ],
-    }
+    claim = excluded_claim()
     path = tmp_path / "claims.json"
     path.write_text(json.dumps({"claims": [claim]}), encoding="utf-8")
     args = ["check", str(path), "--format", "json", "--select", "PAU006"]
