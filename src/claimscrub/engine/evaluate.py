@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from polars.exceptions import PanicException
 
+from claimscrub.engine.prepare import claim_rows
 from claimscrub.model import columns as c
 from claimscrub.model.schema import LINES_SCHEMA
 from claimscrub.refdata.date_classes import class_start, class_starts
@@ -284,18 +285,9 @@ class _BatchRefData:
         if claims is None or name in LINES_SCHEMA or name not in claims.columns:
             return _value_codes(self._lines.get_column(name))
         if self._claim_row is None:
-            if not claims.get_column(c.CLAIM_KEY).is_unique().all():
+            self._claim_row = claim_rows(self._lines, claims)
+            if self._claim_row is None:  # claim keys repeat: code the lines themselves
                 return _value_codes(self._lines.get_column(name))
-            self._claim_row = (
-                self._lines.select(c.CLAIM_KEY)
-                .join(
-                    claims.select(c.CLAIM_KEY).with_row_index("_claim_row"),
-                    on=c.CLAIM_KEY,
-                    how="left",
-                    maintain_order="left",
-                )
-                .get_column("_claim_row")
-            )
         codes, count = _value_codes(claims.get_column(name))
         # A line whose claim is missing has a null there: its own code (one more).
         return codes.gather(self._claim_row).fill_null(count).cast(codes.dtype), count + 1

@@ -52,11 +52,20 @@ def lines_with_claims(lines: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame
     keep = [
         col for col in claims.columns if col not in lines.columns and col not in c.LOCATION_COLUMNS
     ]
-    if not claims.get_column(c.CLAIM_KEY).is_unique().all():  # keep the join's semantics
+    claim_row = claim_rows(lines, claims)
+    if claim_row is None:  # keep the join's semantics
         return lines.join(claims.select([c.CLAIM_KEY, *keep]), on=c.CLAIM_KEY, how="left")
-    # Each line's claim row, found on the key alone; the claim columns are then gathered
-    # by position, so the (wide) lines are never copied through a join.
-    claim_row = (
+    # The claim columns are gathered by position, so the (wide) lines are never copied
+    # through a join.
+    return lines.hstack(claims.select(pl.col(keep).gather(claim_row)).rechunk().get_columns())
+
+
+def claim_rows(lines: pl.DataFrame, claims: pl.DataFrame) -> pl.Series | None:
+    """Each line's row number in ``claims`` (null when its claim is missing), found on
+    ``claim_key`` alone; None when claim keys repeat (a line would have several rows)."""
+    if not claims.get_column(c.CLAIM_KEY).is_unique().all():
+        return None
+    return (
         lines.select(c.CLAIM_KEY)
         .join(
             claims.select(c.CLAIM_KEY).with_row_index("_claim_row"),
@@ -66,7 +75,6 @@ def lines_with_claims(lines: pl.DataFrame, claims: pl.DataFrame) -> pl.DataFrame
         )
         .get_column("_claim_row")
     )
-    return lines.hstack(claims.select(pl.col(keep).gather(claim_row)).rechunk().get_columns())
 
 
 def prepare_lines(
