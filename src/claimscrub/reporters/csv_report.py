@@ -11,10 +11,16 @@ COLUMNS = (
     "carc", "rarc", "fix", "fix_title", "applicability", "source", "x12_loop", "x12_segment",
     "x12_ordinal", "row", "json_path",
 )  # fmt: skip
+INPUT_RULE = "INPUT"  # the rule column of a rejected input's row
 
 
-def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The CSV rows of a result document."""
+def finding_records(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One flat record per finding, then one per rejected input, in the CSV columns.
+
+    ``rarc`` is the list of remark codes and ``fix`` the corrected values (a dict, or
+    None; both absent on a rejected input's record); each table format writes them its own way (CSV here, Parquet in
+    :mod:`claimscrub.reporters.parquet_report`).
+    """
     out = []
     for claim in result["claims"]:
         for f in claim["findings"]:
@@ -24,7 +30,7 @@ def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "claim_id": claim["id"],
                     "claim_status": claim["status"],
-                    "input": claim["source"],
+                    "input": claim.get("source"),
                     "line": f.get("line"),
                     "rule": f["rule"],
                     "name": f["name"],
@@ -32,8 +38,8 @@ def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "confidence": f.get("confidence"),
                     "message": f["message"],
                     "carc": f.get("carc"),
-                    "rarc": ";".join(f.get("rarc") or []),
-                    "fix": json.dumps(f["fix"], ensure_ascii=False) if "fix" in f else None,
+                    "rarc": list(f.get("rarc") or []),
+                    "fix": f.get("fix"),
                     "fix_title": f.get("fix_title"),
                     "applicability": f.get("applicability"),
                     "source": f.get("source"),
@@ -44,13 +50,13 @@ def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "json_path": loc.get("json_path"),
                 }
             )
-    for r in result["rejected"]:
+    for r in result.get("rejected", []):
         out.append(
             {
                 "claim_id": r.get("claim_id"),
                 "claim_status": "rejected",
                 "input": r.get("src"),
-                "rule": "INPUT",
+                "rule": INPUT_RULE,
                 "name": "rejected-input",
                 "severity": "error",
                 "confidence": "high",  # the input certainly could not be read
@@ -60,6 +66,16 @@ def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
                 "json_path": r.get("json_path"),
             }
         )
+    return out
+
+
+def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The CSV rows of a result document."""
+    out = finding_records(result)
+    for record in out:
+        record["rarc"] = ";".join(record.get("rarc") or [])
+        fix = record.get("fix")
+        record["fix"] = json.dumps(fix, ensure_ascii=False) if fix is not None else None
     return out
 
 

@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 import polars as pl
 
+from claimscrub.reporters.csv_report import finding_records
+
 FINDING_SCHEMA = pl.Schema(
     {
         "claim_id": pl.String(),
@@ -44,56 +46,16 @@ FINDING_SCHEMA = pl.Schema(
     }
 )
 CLAIM_SCHEMA = pl.Schema({"input": pl.String(), "claim_id": pl.String(), "status": pl.String()})
-INPUT_RULE, ENGINE_RULE = "INPUT", "ENG001"
-
-
-def _finding(claim: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
-    loc = f.get("location") or {}
-    x12 = loc.get("x12") or {}
-    return {
-        "claim_id": claim["id"],
-        "claim_status": claim["status"],
-        "input": claim.get("source"),
-        "line": f.get("line"),
-        "rule": f["rule"],
-        "name": f["name"],
-        "severity": f["severity"],
-        "confidence": f.get("confidence"),
-        "message": f["message"],
-        "carc": f.get("carc"),
-        "rarc": list(f.get("rarc") or []),
-        "fix": (
-            json.dumps(f["fix"], ensure_ascii=False, separators=(",", ":")) if "fix" in f else None
-        ),
-        "fix_title": f.get("fix_title"),
-        "applicability": f.get("applicability"),
-        "source": f.get("source"),
-        "x12_loop": x12.get("loop"),
-        "x12_segment": x12.get("segment"),
-        "x12_ordinal": x12.get("ordinal"),
-        "row": loc.get("row"),
-        "json_path": loc.get("json_path"),
-    }
+ENGINE_RULE = "ENG001"
 
 
 def finding_rows(result: dict[str, Any]) -> pl.DataFrame:
     """The table of a result document (``Report.to_dict()``), in :data:`FINDING_SCHEMA`."""
-    records = [_finding(claim, f) for claim in result["claims"] for f in claim["findings"]]
-    for r in result.get("rejected", []):
-        records.append(
-            {
-                "claim_id": r.get("claim_id"),
-                "claim_status": "rejected",
-                "input": r.get("src"),
-                "rule": INPUT_RULE,
-                "name": "rejected-input",
-                "severity": "error",
-                "confidence": "high",
-                "message": r.get("reason"),
-                "x12_ordinal": r.get("seg_ordinal"),
-                "row": r.get("row"),
-                "json_path": r.get("json_path"),
-            }
+    records = finding_records(result)
+    for record in records:
+        fix = record.get("fix")
+        record["fix"] = (
+            json.dumps(fix, ensure_ascii=False, separators=(",", ":")) if fix is not None else None
         )
     for e in result.get("engine_errors", []):
         records.append(

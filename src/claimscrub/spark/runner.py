@@ -35,12 +35,8 @@ from pyspark.sql import functions as F  # noqa: N812 - the usual Spark spelling
 
 from claimscrub.model import columns as c
 from claimscrub.readers.parquet_claims import DERIVED, HISTORY, type_words
-from claimscrub.reporters.parquet_report import (
-    CLAIM_SCHEMA,
-    ENGINE_RULE,
-    FINDING_SCHEMA,
-    INPUT_RULE,
-)
+from claimscrub.reporters.csv_report import INPUT_RULE
+from claimscrub.reporters.parquet_report import CLAIM_SCHEMA, ENGINE_RULE, FINDING_SCHEMA
 from claimscrub.spark import executor as ex
 from claimscrub.spark.job import DEFAULT_CHUNK_LINES, Job, make_job
 
