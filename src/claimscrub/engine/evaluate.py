@@ -351,7 +351,7 @@ class _BatchRefData:
         left as they are.
         """
         dataset = key[0]
-        keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
+        keys = distinct.columns  # the lookup's keys (_lookup_keys), as the callers select them
         asked = distinct
         starts = self._date_classes(dataset) if as_of is not None else None
         if starts is not None and as_of not in on and distinct.schema[as_of] == pl.Date:
@@ -393,17 +393,12 @@ class _BatchRefData:
         lookup; a key matching several table rows falls back to it.
         """
         rows = frame.collect()
-        keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
+        keys = _lookup_keys(on, as_of)
         distinct = rows.select(keys).unique(maintain_order=True)
         answers = self._stored_lookup(key, on, as_of, columns, distinct)
         if answers is None:
             return self._refdata.lookup(rows.lazy(), key[0], on, as_of=as_of, columns=columns)
-        clash = [name for name in answers.columns if name in rows.columns]
-        if clash:
-            raise ValueError(
-                f"lookup would overwrite frame column(s) {', '.join(clash)}; "
-                "pass columns={table_column: new_name}"
-            )
+        _refuse_overwrite(answers.columns, rows.columns)
         table = distinct.hstack(answers.get_columns())
         return rows.join(table, on=keys, how="left", nulls_equal=True, maintain_order="left").lazy()
 
@@ -429,7 +424,7 @@ class _BatchRefData:
                 return self._small_lookup(frame, key, on, as_of, columns)
             return self._refdata.lookup(frame, dataset, on, as_of=as_of, columns=columns)
         if key not in self._memo:
-            keys = list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
+            keys = _lookup_keys(on, as_of)
             small = self._lines.height < SMALL_BATCH_LINES  # each line as its own key row
             distinct = self._lines.select(keys) if small else self.key_index(keys)[0]
             if small:
@@ -439,12 +434,7 @@ class _BatchRefData:
                 answers = self._refdata.lookup(distinct, dataset, on, as_of=as_of, columns=columns)
             if answers is not None and answers.height == distinct.height:
                 added = answers.drop(keys)
-                clash = [name for name in added.columns if name in self._lines.columns]
-                if clash:
-                    raise ValueError(
-                        f"lookup would overwrite frame column(s) {', '.join(clash)}; "
-                        "pass columns={table_column: new_name}"
-                    )
+                _refuse_overwrite(added.columns, self._lines.columns)
                 spread = added if small else self.per_line(keys, added)
                 self._memo[key] = self._lines.hstack(spread.rechunk()).lazy()
             else:  # a key matched several table rows: keep the plain join semantics
@@ -452,6 +442,21 @@ class _BatchRefData:
                     frame, dataset, on, as_of=as_of, columns=columns
                 )
         return self._memo[key]
+
+
+def _lookup_keys(on: Mapping[str, str], as_of: str | None) -> list[str]:
+    """The frame columns a lookup's answer depends on: its join keys and its date."""
+    return list(dict.fromkeys([*on, *([as_of] if as_of else [])]))
+
+
+def _refuse_overwrite(added: Sequence[str], existing: Sequence[str]) -> None:
+    """A lookup adds columns; as ``RefData.lookup`` does, it never replaces one."""
+    clash = [name for name in added if name in existing]
+    if clash:
+        raise ValueError(
+            f"lookup would overwrite frame column(s) {', '.join(clash)}; "
+            "pass columns={table_column: new_name}"
+        )
 
 
 def _value_codes(column: pl.Series) -> tuple[pl.Series, int]:
