@@ -153,6 +153,15 @@ def with_key_row(ctx: RuleContext, frame: pl.LazyFrame, keys: Sequence[str]) -> 
     return frame.collect().hstack([index.alias(KEY_ROW).rechunk()]).lazy()
 
 
+def _facts_store(ctx: RuleContext) -> Callable[..., pl.DataFrame | None] | None:
+    """The engine's cross-batch facts store (``refdata.cached_facts``) when this batch is
+    small; None for a big batch or without the engine."""
+    cached = getattr(ctx.refdata, "cached_facts", None)
+    if cached is None or ctx.refdata.lines.height >= SMALL_BATCH:
+        return None
+    return cached  # type: ignore[no-any-return]
+
+
 def keyed_table(ctx: RuleContext, name: str, keys: Sequence[str], build: KeyTable) -> pl.LazyFrame:
     """``build`` on the distinct values of ``keys`` (see :func:`key_table`), once per batch.
 
@@ -165,8 +174,8 @@ def keyed_table(ctx: RuleContext, name: str, keys: Sequence[str], build: KeyTabl
 
     def make() -> pl.LazyFrame:
         distinct = key_table(ctx, keys)[0]
-        cached = getattr(ctx.refdata, "cached_facts", None)
-        if cached is None or ctx.refdata.lines.height >= SMALL_BATCH:
+        cached = _facts_store(ctx)
+        if cached is None:
             return build(distinct, True)
         rows = distinct.collect()
         names = list(keys)
@@ -206,8 +215,8 @@ def frame_with(
     depends on. Row order of ``frame`` is kept.
     """
     names = list(keys)
-    cached = getattr(ctx.refdata, "cached_facts", None)
-    if cached is not None and ctx.refdata.lines.height < SMALL_BATCH:
+    cached = _facts_store(ctx)
+    if cached is not None:
         rows = frame.collect()
         distinct = rows.select(names).unique(maintain_order=True)
         added = cached(("frame_with", name), names, facts, distinct)
