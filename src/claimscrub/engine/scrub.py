@@ -65,11 +65,10 @@ class Plan:
 def make_plan(options: ScrubOptions | None = None, refdata: RefData | None = None) -> Plan:
     """Resolve selection, packs and reference data once (raises on bad selectors or packs)."""
     options = options or ScrubOptions()
-    rules = select(
-        load_builtin_rules().values(), options.select, options.ignore, options.extend_select
-    )
+    registry = load_builtin_rules()
+    rules = select(registry.values(), options.select, options.ignore, options.extend_select)
     packs = load_packs(options.extra_packs)
-    _check_pack_rule_codes(packs, load_builtin_rules())
+    _check_pack_rule_codes(packs, registry)
     refdata = refdata or default_refdata()
     refdata.preload(sorted({d for r in rules for d in r.requires}))
     return Plan(rules=rules, packs=packs, refdata=refdata, options=options)
