@@ -603,9 +603,10 @@ def read_json_claims(data: bytes, src: str) -> tuple[ClaimBatch, ClaimBatch]:
     has_extensions = b'"x_' in data
     sections = []
     for section in SECTIONS:
+        if not valid[section]:  # most documents have no history: no columns to build
+            sections.append(ClaimBatch())
+            continue
         structs = read[section][0]
-        if structs is None:
-            structs = pl.Series(dtype=_document_dtype()[section].inner)  # type: ignore[attr-defined]
         extensions = [
             _extensions(claim, strip) if has_extensions else None for claim in valid[section]
         ]
