@@ -95,3 +95,34 @@ def test_ordinals_are_one_based_and_continue_across_interchanges(fixtures_dir: P
 def test_input_without_isa_is_split_with_guessed_delimiters(fixtures_dir: Path) -> None:
     segments = _segments((fixtures_dir / "imsweb-x12-parser__x12_no_isa_line.txt").read_bytes())
     assert segments[0][1][:2] == ("GS", "HC") and segments[-1][1][0] == "IEA"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (b"\xef\xbb\xbf", b""),  # UTF-8 byte-order mark written by Windows editors
+        (b"", b"\r\n\x1a"),  # DOS end-of-file byte
+        (b"", b"\x00" * 64),  # NUL padding of a fixed-size transfer block
+        (b"\x00\r\n", b"\n"),
+    ],
+    ids=["bom", "ctrl-z", "nul-padding", "nul-before-isa"],
+)
+def test_file_padding_is_not_a_rejected_segment(
+    fixtures_dir: Path, before: bytes, after: bytes
+) -> None:
+    data = (fixtures_dir / "lfhx12__demo.drug.example10.1.837").read_bytes()
+    plain = read_x12(data, "f")
+    padded = read_x12(before + data + after, "f")
+    assert padded.rejected.height == 0 and padded.warnings.height == 0
+    assert padded.claims.drop("src").equals(plain.claims.drop("src"))
+    assert padded.lines.drop("src").equals(plain.lines.drop("src"))
+    for block_size in (1, 97):
+        assert _segments(before + data + after, block_size) == _segments(data)
+
+
+def test_files_joined_with_their_byte_order_marks(fixtures_dir: Path) -> None:
+    data = b"\xef\xbb\xbf" + (fixtures_dir / "lfhx12__demo.drug.example10.1.837").read_bytes()
+    batch = read_x12(data + data, "f")
+    assert batch.claims["claim_id"].to_list() == ["CLMNO12345", "CLMNO12345"]
+    assert batch.rejected.height == 0 and batch.warnings.height == 0
+    assert batch.lines["hcpcs"].to_list() == ["90782", "J1550"] * 2

@@ -15,7 +15,10 @@ Python objects for callers that want one segment at a time.
 Whitespace (CR, LF, spaces, tabs) before a segment and CR/LF after it are not part
 of the segment: files are often written one segment per line. Empty segments are
 dropped and not counted, so ordinals match what an editor shows after splitting on
-the terminator.
+the terminator. File padding is layout too: a UTF-8 byte-order mark (Windows editors
+write one before the ISA), NUL bytes and the DOS end-of-file byte (0x1A) that older
+systems append. None of them can be X12 data (control characters and U+FEFF are
+outside the X12 character sets), so a segment made only of them is empty.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ import polars as pl
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 _LEADING_WS = " \t\r\n"
 _TRAILING_WS = "\r\n"
+_BOM = b"\xef\xbb\xbf"
+_PADDING = "\x00\x1a\ufeff"  # NUL, DOS end-of-file, byte-order mark (decoded)
 DEFAULT_BLOCK_SIZE = 3 << 19  # 1.5 MB: splitting a block briefly takes ~10x its size
 
 
@@ -183,6 +188,9 @@ def _isa_at_segment_start(buf: bytes, at: int, terminators: bytes) -> bool:
     while i >= 0:
         if buf[i] in terminators:  # checked first: the terminator may itself be a line feed
             return True
+        if i >= 2 and buf[i - 2 : i + 1] == _BOM:  # files joined with `cat` keep their BOMs
+            i -= 3
+            continue
         if buf[i] not in b" \t\r\n":
             return False
         i -= 1
@@ -249,8 +257,7 @@ def iter_blocks(stream: BinaryIO, block_size: int = DEFAULT_BLOCK_SIZE) -> Itera
         if seps is not None and _starts_isa(buf.data):
             seps = None  # the previous interchange ended exactly at a block boundary
         if seps is None:
-            head = buf.data[:4096]
-            offset = len(head) - len(head.lstrip())
+            offset = _layout_length(buf.data[:4096])
             if offset == len(buf.data):
                 if buf.eof:
                     return
@@ -270,14 +277,34 @@ def iter_blocks(stream: BinaryIO, block_size: int = DEFAULT_BLOCK_SIZE) -> Itera
                 continue
             data = _take_headless(buf, 0, any_terminator, guess)
             guess = guess or guess_separators(data)
-            if data.strip():
+            if _layout_length(data) < len(data):
                 yield Block(data, None, None, guess)
             continue
         yield from _interchange_block(buf, seps, None, 0)
 
 
+def _layout_length(head: bytes) -> int:
+    """Bytes of whitespace and padding (NUL, 0x1A, UTF-8 byte-order marks) starting ``head``."""
+    offset = 0
+    while True:
+        rest = head[offset:].lstrip(b" \t\r\n\x0b\x0c\x00\x1a")
+        offset = len(head) - len(rest)
+        if not rest.startswith(_BOM):
+            return offset
+        offset += len(_BOM)
+
+
 def _starts_isa(data: bytes) -> bool:
-    return data[:4096].lstrip().startswith(b"ISA")
+    head = data[:4096]
+    return head.startswith(b"ISA", _layout_length(head))
+
+
+def _padding(data: bytes, seps: Separators) -> str:
+    """The padding characters to strip from segments of ``data`` ("" when it holds none)."""
+    if not (b"\x00" in data or b"\x1a" in data or _BOM in data):
+        return ""
+    used = {seps.element, seps.component, seps.segment}
+    return "".join(ch for ch in _PADDING if ch not in used)  # a declared delimiter stays one
 
 
 def _take_headless(buf: _Buffer, start: int, terminators: bytes, guess: Separators | None) -> bytes:
@@ -351,7 +378,9 @@ def segment_frame(block: Block, first_ordinal: int) -> pl.DataFrame:
         return pl.DataFrame(schema={"ord": pl.Int64, "id": pl.String, "e": pl.List(pl.String)})
     data = _without_line_breaks(block.data, seps)
     raw = pl.Series("s", [decode(data)], dtype=pl.String).str.split(seps.segment).explode()
-    if seps.segment in "\r\n" or (raw.str.starts_with(" ") | raw.str.starts_with("\t")).any():
+    if pad := _padding(data, seps):
+        raw = raw.str.strip_chars_start(_LEADING_WS + pad).str.strip_chars_end(_TRAILING_WS + pad)
+    elif seps.segment in "\r\n" or (raw.str.starts_with(" ") | raw.str.starts_with("\t")).any():
         raw = raw.str.strip_chars_start(_LEADING_WS).str.strip_chars_end(_TRAILING_WS)
     empty = raw.str.len_bytes() == 0
     if empty.any():
@@ -390,8 +419,10 @@ def iter_segments(stream: BinaryIO, block_size: int = DEFAULT_BLOCK_SIZE) -> Ite
         seps = block.effective
         if seps is None:
             continue
-        for raw in decode(_without_line_breaks(block.data, seps)).split(seps.segment):
-            raw = raw.lstrip(_LEADING_WS).rstrip(_TRAILING_WS)
+        data = _without_line_breaks(block.data, seps)
+        pad = _padding(data, seps)
+        for raw in decode(data).split(seps.segment):
+            raw = raw.lstrip(_LEADING_WS + pad).rstrip(_TRAILING_WS + pad)
             if not raw:
                 continue
             ordinal += 1
