@@ -51,6 +51,7 @@ def test_result_json_has_the_public_shape() -> None:
         "error": 1,
         "warning": 0,
         "rejected_input": 0,
+        "hidden_findings": 0,  # additive: findings below --min-confidence (none by default)
     }
     first = result["claims"][0]
     assert (first["id"], first["status"]) == ("C1", "error")

@@ -37,6 +37,15 @@ class Report:
     rules_hash: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
     broken: list[tuple[str, str]] = field(default_factory=list)
+    # Findings below ``min_confidence`` (--min-confidence): not reported, not in the
+    # statuses or the exit code, but counted in the summary so that none is lost silently.
+    hidden: pl.DataFrame | None = None
+    min_confidence: str = "low"
+
+    @property
+    def hidden_count(self) -> int:
+        """How many findings fell below ``min_confidence``."""
+        return 0 if self.hidden is None else self.hidden.height
 
     @property
     def rule_index(self) -> dict[str, Rule]:
@@ -187,6 +196,7 @@ class Report:
                 "version": __version__,
                 "refdata": self.refdata_used(),
                 "rules_hash": self.rules_hash,
+                "min_confidence": self.min_confidence,
                 "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             },
             "summary": {
@@ -196,6 +206,7 @@ class Report:
                 "error": by_status.get("error", 0),
                 "warning": by_status.get("warning", 0),
                 "rejected_input": self.rejected.height,
+                "hidden_findings": self.hidden_count,
             },
             "claims": claims_out,
             "rejected": [

@@ -40,6 +40,7 @@ class ScrubOptions:
     confidence: Mapping[str, str] = field(default_factory=dict)  # rule code -> confidence
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     as_of: dt.date | None = None  # what-if: treat every line as dated this day
+    min_confidence: str = Confidence.LOW.value  # findings below this are counted, not reported
 
 
 @dataclass
@@ -145,6 +146,21 @@ def _overridden(findings: pl.DataFrame, claims: pl.DataFrame, plan: Plan) -> pl.
     return out.drop(PACK)
 
 
+def _split_by_confidence(findings: pl.DataFrame, level: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(findings to report, findings below ``level``), after every confidence override.
+
+    Rows without a confidence (none today) are reported: a filter on how sure a finding
+    is must never hide one whose sureness is unknown.
+    """
+    floor = Confidence(level).rank
+    if floor == 0 or findings.is_empty():
+        return findings, findings.clear()
+    ranks = {conf.value: conf.rank for conf in Confidence}
+    below = pl.col("confidence").replace_strict(ranks, default=None, return_dtype=pl.Int8) < floor
+    below = below.fill_null(False)
+    return findings.filter(~below), findings.filter(below)
+
+
 def scrub(batch: ClaimBatch, plan: Plan | None = None, history: ClaimBatch | None = None) -> Report:
     """Check every line of ``batch`` and return the report (findings, statuses, provenance)."""
     plan = plan or make_plan()
@@ -162,7 +178,9 @@ def scrub(batch: ClaimBatch, plan: Plan | None = None, history: ClaimBatch | Non
         options=plan.options.rule_options,
         packs=plan.packs,
     )
-    findings = _overridden(result.findings, claims, plan)
+    findings, hidden = _split_by_confidence(
+        _overridden(result.findings, claims, plan), plan.options.min_confidence
+    )
     return Report(
         claims=claims,
         lines=lines,
@@ -174,4 +192,6 @@ def scrub(batch: ClaimBatch, plan: Plan | None = None, history: ClaimBatch | Non
         rules_hash=plan.rules_hash,
         skipped=result.skipped,
         broken=result.broken,
+        hidden=hidden,
+        min_confidence=Confidence(plan.options.min_confidence).value,
     )

@@ -431,6 +431,7 @@ class ChunkedCheck:
             rules_hash=self.plan.rules_hash,
             skipped=self._totals.skipped(self.plan.rules),
             broken=list(self._totals.broken.items()),
+            min_confidence=self.plan.options.min_confidence,
         ).to_dict()
         for key, value in self._totals.summary.items():
             template["summary"][key] = value

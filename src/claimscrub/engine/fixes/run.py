@@ -119,7 +119,19 @@ def _recheck(previous: Report, batch: ClaimSet, plan: Plan, changed: pl.Series) 
         rules_hash=previous.rules_hash,
         skipped=previous.skipped,
         broken=previous.broken,
+        hidden=_hidden_after_recheck(previous.hidden, fresh.hidden, kept),
+        min_confidence=previous.min_confidence,
     )
+
+
+def _hidden_after_recheck(
+    previous: pl.DataFrame | None, fresh: pl.DataFrame | None, kept: pl.Expr
+) -> pl.DataFrame | None:
+    """Findings below --min-confidence: the kept claims' old ones and the redone claims' new."""
+    parts = [
+        h for h in (previous.filter(kept) if previous is not None else None, fresh) if h is not None
+    ]
+    return pl.concat(parts, how="vertical_relaxed") if parts else None
 
 
 def apply_fixes(
