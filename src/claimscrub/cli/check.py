@@ -160,6 +160,13 @@ def _check_on_spark(
     """``--engine spark``: the same engine on Spark; the findings table goes to ``-o``."""
     if fixing or statistics:
         raise UserError("--engine spark reports findings only: drop --fix, --diff and --statistics")
+    if plan.options.min_confidence != "low":
+        # The Spark summary has no count of hidden findings, and none may vanish silently;
+        # the Parquet table has a confidence column to filter on instead.
+        raise UserError(
+            "--engine spark writes findings of every confidence (filter the table's "
+            "confidence column): use --min-confidence low"
+        )
     if output is None or fmt != "parquet":
         raise UserError("--engine spark writes the findings as Parquet: give -o OUT.parquet")
     try:
@@ -224,6 +231,12 @@ def _check_on_spark(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
     help="Lowest severity that makes the exit code 1.  [default: error]",
+)
+@click.option(
+    "--min-confidence",
+    type=click.Choice(["low", "medium", "high"]),
+    help="Report only findings of this confidence or higher; the others are counted, not "
+    "shown, fixed or failed on.  [default: low]",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings are reported.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
@@ -292,6 +305,7 @@ def command(
     fmt: str,
     output: Path | None,
     fail_on: str,
+    min_confidence: str | None,
     exit_zero: bool,
     statistics: bool,
     as_of: dt.datetime | None,
@@ -332,6 +346,7 @@ def command(
             "rules.ignore": tuple(_split(ignore)),
             "rules.extend-select": tuple(_split(extend_select)),
             "rules.fail-on": fail_on,
+            "rules.min-confidence": min_confidence,
         },
     )
     fmt, fail_on = settings.output_format, settings.fail_on

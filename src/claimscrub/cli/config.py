@@ -161,6 +161,7 @@ def scrub_options(settings: Settings, as_of: Any = None) -> ScrubOptions:
         confidence={named[k].code: v for k, v in settings.confidence.items()},
         rule_options=options,
         as_of=as_of,
+        min_confidence=settings.min_confidence,
     )
 
 

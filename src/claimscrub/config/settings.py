@@ -198,6 +198,23 @@ SETTINGS: tuple[Setting, ...] = (
         example='fail-on = "warning"',
     ),
     Setting(
+        key="rules.min-confidence",
+        attr="min_confidence",
+        kind="choice",
+        default="low",
+        choices=CONFIDENCES,
+        flag="--min-confidence",
+        summary="Lowest confidence of the findings reported (like bandit's confidence level).",
+        details=(
+            "`low` reports everything. Findings below the level (after the rule's default, "
+            "the payer pack's `rules.confidence` and `rules.confidence` here) are left out of "
+            "every report format, the claim statuses, the summary counts and the exit code, "
+            "and are not fixed by `--fix`; the report says how many were left out (the "
+            "footer of `full` and `concise`, `summary.hidden_findings` in the result JSON)."
+        ),
+        example='min-confidence = "medium"',
+    ),
+    Setting(
         key="rules.severity",
         attr="severity",
         kind="severity-map",
@@ -219,7 +236,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Overrides the rule's own confidence (high, medium or low) and the payer pack's "
             "override for every claim, e.g. to mark a payer pattern you have confirmed as "
             "high. Confidence is reported with each finding; it does not change a claim's "
-            "status or the exit code."
+            "status or the exit code, except that findings below `min-confidence` are not "
+            "reported at all."
         ),
         example='confidence = { PAU001 = "high", "line-already-billed" = "low" }',
     ),
@@ -312,6 +330,7 @@ class Settings:
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     fail_on: str = "error"
+    min_confidence: str = "low"
     severity: dict[str, str] = field(default_factory=dict)
     confidence: dict[str, str] = field(default_factory=dict)
     per_payer_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)

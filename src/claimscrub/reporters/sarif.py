@@ -99,7 +99,13 @@ def document(result: dict[str, Any]) -> dict[str, Any]:
                     }
                 },
                 "results": results,
-                "properties": {"refdata": meta["refdata"], "rules_hash": meta.get("rules_hash")},
+                "properties": {
+                    "refdata": meta["refdata"],
+                    "rules_hash": meta.get("rules_hash"),
+                    # --min-confidence: the level, and how many findings below it are absent
+                    "min_confidence": meta.get("min_confidence", "low"),
+                    "hidden_findings": result["summary"].get("hidden_findings", 0),
+                },
             }
         ],
     }

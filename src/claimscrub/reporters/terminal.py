@@ -119,6 +119,18 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def hidden_line(result: dict[str, Any]) -> str | None:
+    """``3 findings below medium confidence not shown (--min-confidence).``, or None.
+
+    Findings under ``--min-confidence`` are left out of the report, never silently.
+    """
+    hidden = result["summary"].get("hidden_findings") or 0
+    if not hidden:
+        return None
+    level = result.get("claimscrub", {}).get("min_confidence", "the minimum")
+    return f"{_plural(hidden, 'finding')} below {level} confidence not shown (--min-confidence)."
+
+
 def footer(result: dict[str, Any], tally: Tally, console: Console) -> None:
     """The summary under the findings: claims by status, findings by severity, what next.
 
@@ -144,6 +156,9 @@ def footer(result: dict[str, Any], tally: Tally, console: Console) -> None:
         console.print(
             Text(f"{tally.fixable} findings carry a fix (see --fix / --unsafe-fixes).", style="dim")
         )
+    hidden = hidden_line(result)
+    if hidden:
+        console.print(Text(hidden, style="dim"))
     skipped = result.get("skipped_rules") or []
     if skipped:
         console.print(
@@ -165,3 +180,6 @@ def statistics(result: dict[str, Any], stream: TextIO) -> None:
             counts[(f["rule"], f["name"], f["severity"])] += 1
     for (code, name, severity), n in counts.most_common():
         stream.write(f"{n:>7}  {code:<7} {severity:<8} {name}\n")
+    hidden = hidden_line(result)
+    if hidden:
+        stream.write(hidden + "\n")
