@@ -50,6 +50,7 @@ _SOURCE_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
 InputFormat = Literal["auto", "x12", "json", "csv"]
 ReportFormat = Literal["json", "jsonl", "csv", "sarif", "html"]
 ExplainFormat = Literal["json", "html", "markdown", "text"]
+ConfidenceLevel = Literal["low", "medium", "high"]
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -199,6 +200,15 @@ def build_router() -> APIRouter:
         as_of: Annotated[
             dt.date | None, Query(description="Check every line as if dated this day.")
         ] = None,
+        min_confidence: Annotated[
+            ConfidenceLevel,
+            Query(
+                description=(
+                    "Report only findings of this confidence or higher; the others are "
+                    "counted in summary.hidden_findings, not reported."
+                )
+            ),
+        ] = "low",
         format: Annotated[ReportFormat, Query(description="Report format.")] = "json",  # noqa: A002
         source: Annotated[
             str | None,
@@ -223,6 +233,7 @@ def build_router() -> APIRouter:
             extend_select=tuple(split_selectors(extend_select)),
             payer=payer,
             as_of=as_of,
+            min_confidence=min_confidence,
             report_format=format,
         )
         plan = service.plan_for(job)

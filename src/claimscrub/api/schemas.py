@@ -86,6 +86,9 @@ class Provenance(_Open):
     version: str
     refdata: dict[str, str]
     rules_hash: str
+    min_confidence: str = Field(
+        "low", description="low | medium | high: findings below it were not reported"
+    )
     generated: str
 
 
@@ -98,6 +101,9 @@ class Summary(_Open):
     error: int
     warning: int
     rejected_input: int
+    hidden_findings: int = Field(
+        0, description="Findings below claimscrub.min_confidence, left out of this report"
+    )
 
 
 class SkippedRule(_Open):

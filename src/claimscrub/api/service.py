@@ -1,9 +1,9 @@
 """What the routes call: resolved plans, the check pipeline, and a bounded worker pool.
 
 Reference data and the default plan are loaded once, when the app is built. A request
-with other rule selections gets a plan from a small LRU cache; the payer and as-of
-options do not change which rules or packs are loaded, so they ride on a cached plan
-instead of making a new one.
+with other rule selections gets a plan from a small LRU cache; the payer, as-of and
+min-confidence options do not change which rules or packs are loaded, so they ride on a
+cached plan instead of making a new one.
 
 Checks run in a thread pool so the event loop keeps answering (health checks, other
 requests) while Polars works; each run has a time limit (504) and the number of runs in
@@ -70,6 +70,7 @@ class CheckRequest:
     extend_select: tuple[str, ...] = ()
     payer: str | None = None
     as_of: dt.date | None = None
+    min_confidence: str = "low"
     report_format: str = "json"
 
 
@@ -175,9 +176,14 @@ class CheckService:
             tuple(sorted(request.extend_select)),
         )
         base = self._base_plan(key)
-        if request.payer is None and request.as_of is None:
+        if request.payer is None and request.as_of is None and request.min_confidence == "low":
             return base
-        options = replace(base.options, pack=request.payer, as_of=request.as_of)
+        options = replace(
+            base.options,
+            pack=request.payer,
+            as_of=request.as_of,
+            min_confidence=request.min_confidence,
+        )
         return replace(base, options=options)
 
     # --- running work ------------------------------------------------------------------
