@@ -126,3 +126,15 @@ def test_files_joined_with_their_byte_order_marks(fixtures_dir: Path) -> None:
     assert batch.claims["claim_id"].to_list() == ["CLMNO12345", "CLMNO12345"]
     assert batch.rejected.height == 0 and batch.warnings.height == 0
     assert batch.lines["hcpcs"].to_list() == ["90782", "J1550"] * 2
+
+
+def test_blanks_before_the_segment_terminator(fixtures_dir: Path) -> None:
+    # Some exports pad every segment with blanks; LX01 "1   " must still be line 1.
+    data = (fixtures_dir / "lfhx12__demo.drug.example10.1.837").read_bytes()
+    isa_end = data.index(b"~") + 1
+    padded = data[:isa_end] + data[isa_end:].replace(b"~", b"   ~")
+    plain, read = read_x12(data, "f"), read_x12(padded, "f")
+    assert read.rejected.height == 0 and read.warnings.height == 0
+    assert read.claims.equals(plain.claims) and read.lines.equals(plain.lines)
+    for block_size in (1, 97):
+        assert _segments(padded, block_size) == _segments(data)

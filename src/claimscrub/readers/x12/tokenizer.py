@@ -12,8 +12,9 @@ cut only at segment terminators. :func:`segment_frame` splits a block into a Pol
 frame (one row per segment) and :func:`iter_segments` offers the same stream as
 Python objects for callers that want one segment at a time.
 
-Whitespace (CR, LF, spaces, tabs) before a segment and CR/LF after it are not part
-of the segment: files are often written one segment per line. Empty segments are
+Whitespace (CR, LF, spaces, tabs) before a segment and blanks, CR or LF after it are
+not part of the segment: files are often written one segment per line, and some
+exports pad each segment with blanks before its terminator. Empty segments are
 dropped and not counted, so ordinals match what an editor shows after splitting on
 the terminator. File padding is layout too: a UTF-8 byte-order mark (Windows editors
 write one before the ISA), NUL bytes and the DOS end-of-file byte (0x1A) that older
@@ -33,7 +34,7 @@ import polars as pl
 # Element widths of the fixed-length ISA header, ISA01..ISA16 (X12 5010 control standards).
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 _LEADING_WS = " \t\r\n"
-_TRAILING_WS = "\r\n"
+_TRAILING_WS = " \r\n"  # blanks before the terminator: exports that pad segments
 _BOM = b"\xef\xbb\xbf"
 _PADDING = "\x00\x1a\ufeff"  # NUL, DOS end-of-file, byte-order mark (decoded)
 DEFAULT_BLOCK_SIZE = 3 << 19  # 1.5 MB: splitting a block briefly takes ~10x its size
@@ -378,10 +379,13 @@ def segment_frame(block: Block, first_ordinal: int) -> pl.DataFrame:
         return pl.DataFrame(schema={"ord": pl.Int64, "id": pl.String, "e": pl.List(pl.String)})
     data = _without_line_breaks(block.data, seps)
     raw = pl.Series("s", [decode(data)], dtype=pl.String).str.split(seps.segment).explode()
-    if pad := _padding(data, seps):
+    pad = _padding(data, seps)
+    if (
+        pad
+        or seps.segment in "\r\n"
+        or (raw.str.starts_with(" ") | raw.str.starts_with("\t") | raw.str.ends_with(" ")).any()
+    ):
         raw = raw.str.strip_chars_start(_LEADING_WS + pad).str.strip_chars_end(_TRAILING_WS + pad)
-    elif seps.segment in "\r\n" or (raw.str.starts_with(" ") | raw.str.starts_with("\t")).any():
-        raw = raw.str.strip_chars_start(_LEADING_WS).str.strip_chars_end(_TRAILING_WS)
     empty = raw.str.len_bytes() == 0
     if empty.any():
         raw = raw.filter(~empty)
