@@ -1,6 +1,7 @@
 """The synthetic user pack that excludes a product (PAU006) and a claim it excludes.
 
-``fixtures/packs/example-medical-plan.yaml`` is made up (example.org sources); the claim uses
+``fixtures/packs/example-medical-plan.yaml`` is made up (example.org sources; its TOML twin
+``example-medical-plan.toml`` says the same); the claim uses
 a real code and NDC: 00469-0617-73 is J7507 on the bundled ASP crosswalk.
 """
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 EXAMPLE_PLAN = Path(__file__).resolve().parent / "fixtures" / "packs" / "example-medical-plan.yaml"
+EXAMPLE_PLAN_TOML = EXAMPLE_PLAN.with_suffix(".toml")  # the same pack, written in TOML
 EXAMPLE_PLAN_NAME = "example-medical-plan"
 
 

@@ -1,12 +1,15 @@
-"""Payer policy packs: data files (YAML) that say what each payer requires.
+"""Payer policy packs: data files (YAML or TOML) that say what each payer requires.
 
 A pack extends another (``base`` at the root) and overrides only what differs, in the
 spirit of sqlglot dialects. Scalar settings may change over time through ``periods``
 (e.g. the Medicare DME MAC 30-day supply limit until 2024-12-31, 90 days from
 2025-01-01). Packs are validated against ``pack.schema.json``; a bad pack is an error
 naming its file and the offending key. Users add or override packs by putting YAML
-files in a folder named by ``$CLAIMSCRUB_PACKS_DIR`` (or ``--policy FILE|FOLDER``), without
-code; docs/packs.md is the guide.
+(``*.yaml``, ``*.yml``) or TOML (``*.toml``) files in a folder named by
+``$CLAIMSCRUB_PACKS_DIR`` (or ``--policy FILE|FOLDER``), without code; docs/packs.md is the
+guide. Both syntaxes give the same document: dates are kept as ISO text either way (YAML
+without implicit timestamps; TOML's native dates written back as text), so one schema and
+one set of checks apply.
 
 For the engine a set of packs becomes frames: one row per pack and period of scalar
 settings (joined onto lines by pack name and date of service), and one table per list
@@ -21,6 +24,7 @@ import copy
 import datetime as dt
 import json
 import os
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -41,6 +45,7 @@ LIST_SETTINGS = (
     "preferred_products",
     "excluded_products",
 )
+PACK_SUFFIXES = (".yaml", ".yml", ".toml")  # what a pack folder is searched for
 PACK = "pack"  # the column naming each claim's pack
 SETTING_PREFIX = "pack_"  # scalar settings joined onto lines are named pack_<setting>
 
@@ -88,13 +93,32 @@ def _schema() -> dict[str, Any]:
     return json.loads(SCHEMA_FILE.read_text())  # type: ignore[no-any-return]
 
 
+def _as_text_dates(value: Any) -> Any:
+    """TOML's native dates (and date-times, times) as the ISO text a YAML pack holds."""
+    if isinstance(value, dt.date | dt.time):  # dt.datetime is a dt.date
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _as_text_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_text_dates(v) for v in value]
+    return value
+
+
+def _parse(path: Path) -> Any:
+    """The pack document: TOML for ``*.toml``, else YAML (whatever the extension)."""
+    try:
+        text = path.read_text()
+        if path.suffix.lower() == ".toml":
+            return _as_text_dates(tomllib.loads(text))
+        return yaml.load(text, Loader=_TextDateLoader)  # noqa: S506 - a SafeLoader
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise PackError(f"{path}: cannot read pack: {exc}") from None
+
+
 def _read(path: Path) -> dict[str, Any]:
     import jsonschema
 
-    try:
-        doc = yaml.load(path.read_text(), Loader=_TextDateLoader)  # noqa: S506 - a SafeLoader
-    except (OSError, yaml.YAMLError) as exc:
-        raise PackError(f"{path}: cannot read pack: {exc}") from None
+    doc = _parse(path)
     errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(doc), key=str)
     if errors:
         first = errors[0]
@@ -154,18 +178,32 @@ def pack_dirs(extra: Iterable[Path] = ()) -> list[Path]:
     return dirs
 
 
+def _pack_files(folder: Path) -> list[Path]:
+    """The pack files at the top level of ``folder``, by name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PACK_SUFFIXES and p.is_file())
+
+
 def load_packs(extra: Iterable[Path] = ()) -> dict[str, Pack]:
     """Every pack, validated and with ``extends`` resolved.
 
-    ``extra`` may hold folders or single YAML files.
+    ``extra`` may hold folders or single pack files (YAML or TOML). A pack of a later place
+    replaces an earlier one of the same name; two files of one folder naming the same pack
+    are an error (nothing says which one is meant).
     """
     raw: dict[str, tuple[Path, dict[str, Any]]] = {}
     for place in pack_dirs(extra):
-        files = sorted(place.glob("*.yaml")) if place.is_dir() else [place]
         if not place.exists():
             raise PackError(f"{place}: no such pack file or folder")
+        files = _pack_files(place) if place.is_dir() else [place]
+        here: dict[str, Path] = {}
         for path in files:
             doc = _read(path)
+            if doc["name"] in here:
+                raise PackError(
+                    f"{path}: name: pack {doc['name']!r} is also defined by {here[doc['name']]} "
+                    "in the same folder; keep one of them"
+                )
+            here[doc["name"]] = path
             raw[doc["name"]] = (path, doc)
     resolved: dict[str, Pack] = {}
 
