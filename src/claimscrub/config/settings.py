@@ -108,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
         flag="--policy",
         summary="Extra payer policy pack files or folders.",
         details=(
-            "YAML pack files, or folders of them, read after the built-in packs (a pack with "
+            "Pack files (YAML or TOML), or folders of them, read after the built-in packs (a pack with "
             "the name of a built-in one replaces it). Relative paths are relative to the "
             "configuration file. The flag adds to this list. `check`, `explain` and `serve` "
             "all read it (the server loads the packs once, at start-up)."
