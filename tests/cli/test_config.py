@@ -333,7 +333,7 @@ def test_schema_accepts_a_full_configuration_and_rejects_mistakes():
         'output-format = "concise"\nshow-progress = false\n'
         '[rules]\nselect = ["ALL"]\nignore = ["MCR016"]\nextend-select = []\nfail-on = "warning"\n'
         'severity = { PAU005 = "info" }\nper-payer-ignores = { "medicaid" = ["NDC007"] }\n'
-        'confidence = { PAU001 = "high" }\n'
+        'confidence = { PAU001 = "high" }\nmin-confidence = "medium"\n'
         "[rules.options.DGN002]\nmax-choices = 3\n"
         "[streaming]\nmin-size-mb = 64\nchunk-claims = 2000\n"
     )
@@ -343,6 +343,7 @@ def test_schema_accepts_a_full_configuration_and_rejects_mistakes():
         '[rules]\nfail-on = "loud"\n',
         "show-progress = 1\n",
         '[rules]\nconfidence = { PAU001 = "sure" }\n',
+        '[rules]\nmin-confidence = "sure"\n',
     ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(tomllib.loads(bad), schema)

@@ -209,8 +209,11 @@ SETTINGS: tuple[Setting, ...] = (
             "`low` reports everything. Findings below the level (after the rule's default, "
             "the payer pack's `rules.confidence` and `rules.confidence` here) are left out of "
             "every report format, the claim statuses, the summary counts and the exit code, "
-            "and are not fixed by `--fix`; the report says how many were left out (the "
-            "footer of `full` and `concise`, `summary.hidden_findings` in the result JSON)."
+            "and are not fixed by `--fix` (a fix for a finding nobody was shown would change "
+            "the claim unexplained); `--statistics` counts only the findings shown. The "
+            "report says how many were left out: a line under `full`, `concise` and "
+            "`--statistics`, the HTML summary, `summary.hidden_findings` in the result JSON "
+            "(`claimscrub.min_confidence` gives the level) and the SARIF run properties."
         ),
         example='min-confidence = "medium"',
     ),
