@@ -4,7 +4,8 @@ On big batches the engine works shared facts out once per distinct key and sprea
 to the lines by position, runs a rule that judges each line alone (``distinct_on``)
 once per distinct combination of its columns, and collects all rules as one query; on
 small ones it does all of that on the lines themselves, rule by rule (and keeps the
-answers of reference-data lookups by date class, not by date). All must agree
+answers of reference-data lookups by date class, not by date); facts that read the date
+only through lookups are worked out per date class on both. All must agree
 on every rule case: here every case claim of the rule case files (without history or
 options) goes into one batch per forced payer pack, and the whole catalogue runs both
 ways.
@@ -72,10 +73,13 @@ def test_distinct_evaluation_matches_line_by_line(
         assert big.equals(small)
     assert per_line.height > 0
     assert per_combination.equals(per_line)
-    # Small batches keep lookup answers by date class; keyed by the date itself instead,
-    # every finding is the same.
+    # Small batches keep lookup answers by date class, and facts that read the date only
+    # through lookups are worked out per date class on batches of any size; keyed by the
+    # date itself instead, every finding is the same.
     monkeypatch.setattr(engine, "LOOKUP_DATE_CLASSES", False)
+    monkeypatch.setattr(engine, "FACTS_DATE_CLASSES", False)
     assert run(10**12).equals(per_line)
+    assert run(0).equals(per_line)
 
 
 def test_rules_give_the_same_findings_without_the_engine_memo() -> None:

@@ -12,7 +12,9 @@ checks it on every rule case):
 - Facts several rules share (the HCPCS record in force, the crosswalk row, the MUE, the
   transplant status ...) are computed once per batch, on the distinct values of the
   columns they depend on, and spread to the lines by position
-  (:mod:`claimscrub.rules.batch`, :class:`_BatchRefData`).
+  (:mod:`claimscrub.rules.batch`, :class:`_BatchRefData`). Facts that read the date of
+  service only as the date of reference-data lookups are worked out per *date class*
+  (:meth:`_BatchRefData.classed_dates`): two years of dates fall in about thirty classes.
 - On small batches (a claim from the API) those facts are kept across batches, per key
   (:class:`_FactsStore`); reference-data lookups by the *class* of the date of service,
   so a date never seen before reuses its neighbours' answers
@@ -195,6 +197,12 @@ FACTS_STORE_ROWS = 100_000
 # date (see :mod:`claimscrub.refdata.date_classes`): a claim with a date not seen before
 # reuses the answers of its neighbours. False keys them by the date (tests compare both).
 LOOKUP_DATE_CLASSES = True
+# Facts that read the date of service only through lookups (a rule helper says so, see
+# :func:`claimscrub.rules.batch.lines_with`) are worked out once per date class, on big
+# batches and small. False works them out per date (tests compare both).
+FACTS_DATE_CLASSES = True
+# (date column, datasets): facts that read the date only as the as_of of these lookups.
+ClassedDate = tuple[str, tuple[str, ...]]
 
 
 def _facts_store(refdata: RefData) -> _FactsStore:
@@ -231,8 +239,9 @@ class _BatchRefData:
         self._claim_row: pl.Series | None = None
         self._memo: dict[tuple[Any, ...], pl.LazyFrame] = {}
         self._shared: dict[Hashable, pl.LazyFrame] = {}
-        self._keys: dict[tuple[str, ...], tuple[pl.DataFrame, pl.Series]] = {}
-        self._codes: dict[str, tuple[pl.Series, int]] = {}
+        self._keys: dict[Hashable, tuple[pl.DataFrame, pl.Series]] = {}
+        self._codes: dict[Hashable, tuple[pl.Series, int]] = {}
+        self._classed: dict[tuple[str, tuple[str, ...]], pl.Series | None] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._refdata, name)
@@ -266,17 +275,68 @@ class _BatchRefData:
             self._shared[key] = build().collect(engine="in-memory").lazy()
         return self._shared[key]
 
-    def key_index(self, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.Series]:
-        """The distinct values of ``keys`` in the lines, and each line's row among them."""
+    def key_index(
+        self, keys: Sequence[str], classed: ClassedDate | None = None
+    ) -> tuple[pl.DataFrame, pl.Series]:
+        """The distinct values of ``keys`` in the lines, and each line's row among them.
+
+        With ``classed`` = (date column, datasets), the date column's values are the
+        first days of their date classes (:meth:`classed_dates`), when there are any.
+        """
         names = tuple(keys)
-        if names not in self._keys:
+        dated = self.classed_dates(*classed) if classed and classed[0] in names else None
+        memo = (names, classed if dated is not None else None)
+        if memo not in self._keys:
+            framed = self._lines.select(names)
+            codes = []
             for name in names:  # each column's codes serve every key set that uses it
-                if name not in self._codes:
-                    self._codes[name] = self._column_codes(name)
-            self._keys[names] = _key_index(
-                self._lines.select(names), [self._codes[name] for name in names]
-            )
-        return self._keys[names]
+                if dated is not None and name == dated.name:
+                    code_key: Hashable = (name, memo[1])
+                    if code_key not in self._codes:
+                        self._codes[code_key] = _value_codes(dated)
+                    framed = framed.with_columns(dated)
+                else:
+                    code_key = name
+                    if code_key not in self._codes:
+                        self._codes[code_key] = self._column_codes(name)
+                codes.append(self._codes[code_key])
+            self._keys[memo] = _key_index(framed, codes)
+        return self._keys[memo]
+
+    def classed_dates(self, column: str, datasets: Sequence[str]) -> pl.Series | None:
+        """Each line's ``column`` date as the first day of its date class for lookups in
+        ``datasets`` (the union of their classes, :mod:`claimscrub.refdata.date_classes`),
+        computed once per batch; None when a dataset's dates cannot be classed, the
+        column is not a date, or classing is switched off (``FACTS_DATE_CLASSES``).
+
+        Facts that read the date only as the ``as_of`` of lookups in ``datasets`` give
+        every date of a class the same answer, so they can be worked out once per class.
+        """
+        memo = (column, tuple(datasets))
+        if memo not in self._classed:
+            self._classed[memo] = None
+            starts = self._union_classes(tuple(datasets)) if FACTS_DATE_CLASSES else None
+            dates = self._lines.get_column(column) if column in self._lines.columns else None
+            if starts is not None and dates is not None and dates.dtype == pl.Date:
+                distinct = dates.unique()
+                table = pl.DataFrame([distinct, class_start(distinct, starts).alias("_class")])
+                self._classed[memo] = (
+                    dates.to_frame()
+                    .join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
+                    .get_column("_class")
+                    .alias(column)
+                )
+        return self._classed[memo]
+
+    def _union_classes(self, datasets: tuple[str, ...]) -> list[dt.date] | None:
+        """The first days of the classes of every dataset in ``datasets``, merged."""
+        days: set[dt.date] = set()
+        for dataset in datasets:
+            starts = self._date_classes(dataset, always=True)
+            if starts is None:
+                return None
+            days.update(starts)
+        return sorted(days)
 
     def _column_codes(self, name: str) -> tuple[pl.Series, int]:
         """:func:`_value_codes` of a line column; a claim-level one is coded on the claims
@@ -363,9 +423,10 @@ class _BatchRefData:
             asked,
         )
 
-    def _date_classes(self, dataset: str) -> list[dt.date] | None:
-        """:func:`class_starts` of ``dataset``, worked out once per reference data."""
-        if not LOOKUP_DATE_CLASSES:
+    def _date_classes(self, dataset: str, always: bool = False) -> list[dt.date] | None:
+        """:func:`class_starts` of ``dataset``, worked out once per reference data (None
+        when lookups are keyed by the date, ``LOOKUP_DATE_CLASSES``, unless ``always``)."""
+        if not (LOOKUP_DATE_CLASSES or always):
             return None
         store = _facts_store(self._refdata)
         with store.lock:

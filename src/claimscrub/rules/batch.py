@@ -21,6 +21,15 @@ status. Two helpers keep that work to once per batch:
 - :func:`frame_with` does for any frame derived from the batch (a claim's diagnoses,
   say) what :func:`lines_with` does for the lines.
 
+Facts that read the date of service only as the ``as_of`` date of reference-data
+lookups say so with ``classed=(date column, datasets)`` (:data:`ClassedDate`). Such a
+lookup cannot tell apart the dates of one *date class*
+(:mod:`claimscrub.refdata.date_classes`), so the engine may give the facts, instead of
+each date, the first day of its class: lines whose keys differ only by dates within a
+class share one key row (two years of dates fall in about thirty classes), and a claim
+with a date never seen before reuses its neighbours' facts. Facts that compare the date
+with anything else, echo it or shift it must not declare it.
+
 All of them work without the engine too (a plain
 :class:`~claimscrub.refdata.catalog.RefData` in the context): then they build the frame
 with joins.
@@ -49,6 +58,8 @@ KeyFacts = Callable[[pl.LazyFrame], pl.LazyFrame]
 # every key row of the batch) and returns at most one row per key row, with KEY_ROW.
 KeyTable = Callable[[pl.LazyFrame, bool], pl.LazyFrame]
 _FOUND = "_keyed_table_found"
+# (date column, datasets): the facts read the date only as the as_of of lookups in these.
+ClassedDate = tuple[str, tuple[str, ...]]
 
 
 def batch_shared(
@@ -70,6 +81,7 @@ def lines_with(
     name: str,
     parts: Sequence[tuple[Sequence[str], KeyFacts]],
     base: pl.LazyFrame | None = None,
+    classed: ClassedDate | None = None,
 ) -> pl.LazyFrame:
     """``base`` (default ``ctx.lines``) with the columns each part adds, once per batch.
 
@@ -77,7 +89,8 @@ def lines_with(
     columns in the lines and returns them with new columns, one row per key row in the
     same order; every line gets the row of its key values. ``base`` must hold the lines
     in their order (``ctx.lines`` or a frame :func:`lines_with` made). ``name`` names the
-    result among the batch's shared frames.
+    result among the batch's shared frames. With ``classed`` (see the module doc) the
+    facts may receive the first day of each date's class in place of the date.
     """
 
     def build() -> pl.LazyFrame:
@@ -95,7 +108,7 @@ def lines_with(
         if out.height < SMALL_BATCH:  # each line as its own key row
             cached = getattr(ctx.refdata, "cached_facts", None)
             for number, (keys, facts) in enumerate(parts):
-                own = out.select(keys)
+                own = _classed_keys(ctx, out.select(keys), classed)
                 added = (
                     cached((name, number), keys, facts, own)
                     if cached is not None
@@ -106,7 +119,7 @@ def lines_with(
                 out = out.hstack(added.get_columns())
             return out.lazy()
         for keys, facts in parts:
-            distinct, index = key_index(list(keys))
+            distinct, index = key_index(list(keys), classed)
             added = facts(distinct.lazy()).collect().drop(keys)
             if added.height != distinct.height:
                 raise ValueError(f"{name}: facts must give one row per key row")
@@ -116,12 +129,27 @@ def lines_with(
     return batch_shared(ctx, ("lines_with", name), build)
 
 
-def key_table(ctx: RuleContext, keys: Sequence[str]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+def _classed_keys(
+    ctx: RuleContext, keys: pl.DataFrame, classed: ClassedDate | None
+) -> pl.DataFrame:
+    """The key rows of a small batch's lines, the date as its class when ``classed``
+    applies (see the module doc)."""
+    classed_dates = getattr(ctx.refdata, "classed_dates", None)
+    if classed is None or classed_dates is None or classed[0] not in keys.columns:
+        return keys
+    dates = classed_dates(*classed)
+    return keys if dates is None else keys.with_columns(dates)
+
+
+def key_table(
+    ctx: RuleContext, keys: Sequence[str], classed: ClassedDate | None = None
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """(the distinct values of ``keys`` in the lines, the lines), both with ``KEY_ROW``.
 
     ``KEY_ROW`` numbers the distinct key rows and tells each line its row: a table
     worked out per key row joins back to the lines on one integer column. Computed once
-    per batch and key set.
+    per batch and key set. With ``classed`` (see the module doc) the engine may number
+    the rows with each date's class in place of the date.
     """
     key_index = getattr(ctx.refdata, "key_index", None)
     names = list(keys)
@@ -131,12 +159,12 @@ def key_table(ctx: RuleContext, keys: Sequence[str]) -> tuple[pl.LazyFrame, pl.L
             distinct, on=names, how="left", nulls_equal=True, maintain_order="left"
         )
         return distinct, lines
-    distinct_rows, index = key_index(names)
+    distinct_rows, index = key_index(names, classed)
 
     def numbered_lines() -> pl.LazyFrame:
         return ctx.refdata.lines.hstack([index.alias(KEY_ROW).rechunk()]).lazy()
 
-    lines = batch_shared(ctx, ("key_table", tuple(names)), numbered_lines)
+    lines = batch_shared(ctx, ("key_table", tuple(names), classed), numbered_lines)
     return distinct_rows.with_row_index(KEY_ROW).lazy(), lines
 
 
@@ -162,7 +190,13 @@ def _facts_store(ctx: RuleContext) -> Callable[..., pl.DataFrame | None] | None:
     return cached  # type: ignore[no-any-return]
 
 
-def keyed_table(ctx: RuleContext, name: str, keys: Sequence[str], build: KeyTable) -> pl.LazyFrame:
+def keyed_table(
+    ctx: RuleContext,
+    name: str,
+    keys: Sequence[str],
+    build: KeyTable,
+    classed: ClassedDate | None = None,
+) -> pl.LazyFrame:
     """``build`` on the distinct values of ``keys`` (see :func:`key_table`), once per batch.
 
     ``build`` receives the distinct key rows with ``KEY_ROW`` and returns at most one row
@@ -170,10 +204,13 @@ def keyed_table(ctx: RuleContext, name: str, keys: Sequence[str], build: KeyTabl
     what ``build`` adds. On a small batch each key's row is kept for the next batches
     (the engine's facts store), so ``build`` must work each row out from its key values
     and the reference data only, and ``name`` must name anything else it depends on.
+    With ``classed`` (see the module doc) the key rows may carry each date's class in
+    place of the date: join the table to the lines on ``KEY_ROW`` from
+    ``key_table(ctx, keys, classed)``, never on the date.
     """
 
     def make() -> pl.LazyFrame:
-        distinct = key_table(ctx, keys)[0]
+        distinct = key_table(ctx, keys, classed)[0]
         cached = _facts_store(ctx)
         if cached is None:
             return build(distinct, True)

@@ -184,7 +184,9 @@ def with_code_facts(
 
     if frame is ctx.lines:  # the batch's lines: once per batch, spread by position
         name = f"coding.code_facts.{code}.{date}.{prefix}.{crosswalk}"
-        return lines_with(ctx, name, [((code, date), facts_for)])
+        # code_facts reads the date only as the lookups' as_of: once per date class.
+        looked_up = ("hcpcs", "ndc_hcpcs") if crosswalk else ("hcpcs",)
+        return lines_with(ctx, name, [((code, date), facts_for)], classed=(date, looked_up))
     return facts_for(frame)
 
 

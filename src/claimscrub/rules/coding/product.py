@@ -84,6 +84,9 @@ def units_from_ndc_quantity(
 
 
 _KEY = (c.NDC, c.HCPCS, c.DOS_FROM)
+# The table reads the date only as the as_of of crosswalk and HCPCS lookups: its rows
+# are worked out once per date class (rules.batch), and lines find theirs by KEY_ROW.
+_CLASSED = (c.DOS_FROM, ("hcpcs", "ndc_hcpcs"))
 _LINE_COLUMNS = (c.CLAIM_KEY, c.LINE_NO, *_KEY, c.UNITS, c.NDC_QTY, c.NDC_UNIT)
 
 
@@ -110,6 +113,7 @@ def product_table(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
         f"coding.product_table.{billed_crosswalk}",
         _KEY,
         lambda distinct, whole: _product_table(ctx, distinct, whole, billed_crosswalk),
+        classed=_CLASSED,
     )
 
 
@@ -245,7 +249,7 @@ def product_lines(ctx: RuleContext, table: pl.LazyFrame) -> pl.LazyFrame:
     ``_cand_units_note`` (the arithmetic, for messages; empty when there is none).
     """
     lines = (
-        key_table(ctx, _KEY)[1]
+        key_table(ctx, _KEY, _CLASSED)[1]
         .select(*_LINE_COLUMNS, KEY_ROW)
         .join(table.drop(_KEY), on=KEY_ROW, how="inner", maintain_order="left")
     )

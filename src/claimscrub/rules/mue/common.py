@@ -67,6 +67,7 @@ def _with_mue(ctx: RuleContext) -> pl.LazyFrame:
         "mue.lines",
         [((c.HCPCS, SERVICE_TYPE, c.DOS_FROM), lambda keys: _mue_facts(ctx, keys))],
         base=line_facts(ctx),
+        classed=(c.DOS_FROM, ("mue",)),  # the date is only the lookup's as_of
     ).filter(pl.col(SERVICE_TYPE).is_not_null())
     in_force = pl.col("mue_in_force").fill_null(False)
     if ctx.options.get("apply_outside_release_window", False):

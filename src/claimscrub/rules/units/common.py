@@ -286,6 +286,7 @@ def lines_code_facts(ctx: RuleContext) -> pl.LazyFrame:
         ctx,
         "units.code_facts",
         [((c.HCPCS, c.DOS_FROM), lambda keys: with_code_facts(ctx, keys))],
+        classed=(c.DOS_FROM, ("hcpcs",)),  # the date is only the lookup's as_of
     )
 
 
@@ -300,6 +301,7 @@ def line_facts(ctx: RuleContext) -> pl.LazyFrame:
         "units.line_facts",
         [((c.NDC, c.HCPCS, c.DOS_FROM), lambda keys: with_crosswalk(ctx, keys))],
         base=lines_code_facts(ctx),
+        classed=(c.DOS_FROM, ("ndc_hcpcs",)),  # the date is only the lookup's as_of
     )
 
 
