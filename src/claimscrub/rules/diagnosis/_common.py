@@ -158,7 +158,12 @@ def line_support(ctx: RuleContext) -> pl.LazyFrame:
     """
     keys = (c.HCPCS, c.DOS_FROM, c.DIAGNOSES, c.DIAGNOSIS_POINTERS)
     return (
-        lines_with(ctx, "diagnosis.line_support", [(keys, lambda k: _support_by_key(ctx, k))])
+        lines_with(
+            ctx,
+            "diagnosis.line_support",
+            [(keys, lambda k: _support_by_key(ctx, k))],
+            classed=(c.DOS_FROM, ("icd10cm",)),  # the date is only the lookup's as_of
+        )
         .filter(pl.col(_IN_SUPPORT))
         .drop(_IN_SUPPORT)
     )

@@ -257,6 +257,7 @@ def _benefit_lines(ctx: RuleContext) -> pl.LazyFrame:
         ctx,
         "medicare.benefit_facts",
         [((c.HCPCS, c.DOS_FROM), code_facts), ((c.DIAGNOSES,), transplant_dx)],
+        classed=(c.DOS_FROM, ("hcpcs", "mue")),  # the date is only the lookups' as_of
     )
     immuno_line = (
         pl.col(IMMUNO) & pl.col("hcpcs_valid").fill_null(False) & ~injected_not_paid_by_dme_mac()
@@ -278,6 +279,7 @@ def benefit_lines_with_mue(ctx: RuleContext, service_type: str, prefix: str) -> 
         f"medicare.benefit_lines.mue.{service_type}.{prefix}",
         [((c.HCPCS, c.DOS_FROM), lambda keys: with_mue(keys, ctx.refdata, service_type, prefix))],
         base=benefit_lines(ctx),
+        classed=(c.DOS_FROM, ("mue",)),  # the date is only the lookup's as_of
     )
 
 
