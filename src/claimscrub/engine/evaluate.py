@@ -389,9 +389,11 @@ class _BatchRefData:
         found = frame.join(table, on=names, how="left", nulls_equal=True, maintain_order="left")
         return found.drop(*names, _HIT).rechunk()
 
-    def per_line(self, keys: Sequence[str], answers: pl.DataFrame) -> pl.DataFrame:
+    def per_line(
+        self, keys: Sequence[str], answers: pl.DataFrame, classed: ClassedDate | None = None
+    ) -> pl.DataFrame:
         """``answers`` (one row per distinct key of :meth:`key_index`) spread to the lines."""
-        index = self.key_index(keys)[1]
+        index = self.key_index(keys, classed)[1]
         return answers.select(pl.all().gather(index))
 
     def _stored_lookup(
@@ -487,7 +489,10 @@ class _BatchRefData:
         if key not in self._memo:
             keys = _lookup_keys(on, as_of)
             small = self._lines.height < SMALL_BATCH_LINES  # each line as its own key row
-            distinct = self._lines.select(keys) if small else self.key_index(keys)[0]
+            # The answer depends on the date only through its class (small batches class
+            # it in _stored_lookup): one key row per class, not per date.
+            classed = (as_of, (dataset,)) if as_of is not None and as_of not in on else None
+            distinct = self._lines.select(keys) if small else self.key_index(keys, classed)[0]
             if small:
                 answers = self._stored_lookup(key, on, as_of, columns, distinct)
                 answers = distinct.hstack(answers.get_columns()) if answers is not None else None
@@ -496,7 +501,7 @@ class _BatchRefData:
             if answers is not None and answers.height == distinct.height:
                 added = answers.drop(keys)
                 _refuse_overwrite(added.columns, self._lines.columns)
-                spread = added if small else self.per_line(keys, added)
+                spread = added if small else self.per_line(keys, added, classed)
                 self._memo[key] = self._lines.hstack(spread.rechunk()).lazy()
             else:  # a key matched several table rows: keep the plain join semantics
                 self._memo[key] = self._refdata.lookup(
