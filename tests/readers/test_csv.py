@@ -129,10 +129,11 @@ def test_missing_optional_columns_are_fine_and_defaults_apply() -> None:
     assert claim["service_date"] == date(2025, 11, 5)  # earliest line date
     assert claim["diagnoses"] == [] and claim["transplants"] is None and claim["payer_type"] is None
     assert batch.lines["line_no"].to_list() == [1, 2, 3]  # position among the claim's rows
+    # The undated row has no claim service_date to take; another row's date is not its.
     assert batch.lines["dos_from"].to_list() == [
         date(2025, 11, 9),
         date(2025, 11, 5),
-        date(2025, 11, 5),
+        None,
     ]
     assert batch.lines["modifiers"].to_list() == [[], [], []]
 

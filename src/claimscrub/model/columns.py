@@ -77,12 +77,12 @@ EXTENSIONS = "extensions"  # JSON text of x_* keys, carried through untouched
 # --- line level --------------------------------------------------------------------
 LINE_NO = "line_no"  # LX01 / lines[].number / CSV line_number
 HCPCS = "hcpcs"  # SV101-2 / SV202-2
-PROCEDURE_QUALIFIER = "procedure_qualifier"  # SV101-1 (HC, ...)
+PROCEDURE_QUALIFIER = "procedure_qualifier"  # SV101-1 / SV202-1 / JSON (HC, ER, IV, WK, HP)
 MODIFIERS = "modifiers"  # list[str]
 UNITS = "units"  # SV104 / SV205, HCPCS billing units
 UNIT_BASIS = "unit_basis"  # SV103 / SV204 (UN, MJ, ...)
 CHARGE = "charge"  # SV102 / SV203
-DOS_FROM = "dos_from"  # line date of service (DTP*472), defaults to the claim's
+DOS_FROM = "dos_from"  # line DTP*472; else the claim's (JSON/CSV service_date, 837I DTP*434)
 DOS_TO = "dos_to"
 LINE_PLACE_OF_SERVICE = "line_place_of_service"  # SV105
 DIAGNOSIS_POINTERS = "diagnosis_pointers"  # list[int], 1-based into DIAGNOSES

@@ -186,7 +186,7 @@ LINE_FIELDS: tuple[Field, ...] = (
     *_LOCATION,
     Field(c.LINE_NO, pl.Int64(), "LX01", "LX01", "lines[].number", "line_number"),
     Field(c.HCPCS, pl.String(), "SV101-2", "SV202-2", "lines[].hcpcs", "hcpcs"),
-    Field(c.PROCEDURE_QUALIFIER, pl.String(), "SV101-1", "SV202-1"),
+    Field(c.PROCEDURE_QUALIFIER, pl.String(), "SV101-1", "SV202-1", "lines[].procedure_qualifier"),
     Field(
         c.MODIFIERS,
         pl.List(pl.String()),

@@ -570,6 +570,9 @@ def _frames(good: pl.DataFrame, header: list[str], src: str) -> tuple[pl.DataFra
         _compact_list(first_rows, [d for d in _DX if d in header]).alias(c.DIAGNOSES),
         col("prior_authorization", pl.String()).alias(c.PRIOR_AUTHORIZATION),
     )
+    # A line without a date of its own takes the claim's service_date as given, never
+    # another line's date (it stays undated: COD006).
+    given_date = claims[c.SERVICE_DATE]
     if "line_service_date" in header and claims[c.SERVICE_DATE].null_count():
         # columns.SERVICE_DATE: the earliest line date when the claim has none.
         earliest = rows.group_by(c.CLAIM_KEY).agg(
@@ -588,7 +591,7 @@ def _frames(good: pl.DataFrame, header: list[str], src: str) -> tuple[pl.DataFra
     else:
         line_no = pl.coalesce(col("line_number", pl.Int64()), position)
 
-    claim_date = claims[c.SERVICE_DATE].gather(rows[c.CLAIM_KEY])
+    claim_date = given_date.gather(rows[c.CLAIM_KEY])
     lines = rows.with_columns(claim_date.alias("\x00claim_date")).select(
         c.CLAIM_KEY,
         c.CLAIM_ID,

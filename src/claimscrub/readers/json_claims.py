@@ -334,11 +334,15 @@ def _frames(
     first = pl.col(c.CLAIM_KEY).ne_missing(pl.col(c.CLAIM_KEY).shift())
     position = index - pl.when(first).then(index).forward_fill()  # 0-based index in its claim
     line_date = _to_date(_field(line, "service_date"))
-    # columns.SERVICE_DATE: the earliest line date when the claim has none; lines without
-    # a date of their own take the claim's.
+    # columns.SERVICE_DATE: the earliest line date when the claim has none. A line without
+    # a date of its own takes the claim's service_date as given, never another line's date
+    # (it stays undated: COD006).
     claim_date = pl.coalesce("\x00claim_date", line_date.min().over(c.CLAIM_KEY))
     lines = exploded.with_columns(
-        position.alias("\x00index"), line_date.alias("\x00date"), claim_date.alias("\x00claim_date")
+        position.alias("\x00index"),
+        line_date.alias("\x00date"),
+        pl.col("\x00claim_date").alias("\x00given_date"),
+        claim_date.alias("\x00claim_date"),
     )
     claim_dates = lines.group_by(c.CLAIM_KEY).agg(pl.col("\x00claim_date").first())
 
@@ -359,12 +363,13 @@ def _frames(
         ).alias(c.JSON_PATH),
         pl.coalesce(_field(line, "number"), pl.col("\x00index") + 1).alias(c.LINE_NO),
         _field(line, "hcpcs").alias(c.HCPCS),
+        _field(line, "procedure_qualifier").alias(c.PROCEDURE_QUALIFIER),
         _field(line, "modifiers")
         .fill_null(pl.lit([], dtype=pl.List(pl.String)))
         .alias(c.MODIFIERS),
         _field(line, "units").alias(c.UNITS),
         _field(line, "charge").alias(c.CHARGE),
-        pl.coalesce("\x00date", "\x00claim_date").alias(c.DOS_FROM),
+        pl.coalesce("\x00date", "\x00given_date").alias(c.DOS_FROM),
         _field(line, "diagnosis_pointers")
         .fill_null(pl.lit([], dtype=pl.List(pl.Int64)))
         .alias(c.DIAGNOSIS_POINTERS),

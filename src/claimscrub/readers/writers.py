@@ -125,6 +125,8 @@ def _line_json(row: dict[str, Any]) -> dict[str, Any]:
     line: dict[str, Any] = {}
     _put(line, "number", row.get(c.LINE_NO))
     _put(line, "hcpcs", row.get(c.HCPCS))
+    if row.get(c.PROCEDURE_QUALIFIER) != "HC":  # HC is the default: written only when not HCPCS
+        _put(line, "procedure_qualifier", row.get(c.PROCEDURE_QUALIFIER))
     _put(line, "modifiers", row.get(c.MODIFIERS) or None)
     _put(line, "units", row.get(c.UNITS))
     _put(line, "service_date", row.get(c.DOS_FROM))

@@ -188,10 +188,11 @@ def test_every_field_claim(fixtures_dir: Path) -> None:
         "123456",
     )
     assert line["dos_from"] == dt.date(2005, 3, 14) and line["dos_to"] == dt.date(2005, 3, 25)
+    # 837P has no claim date and requires DTP*472 on every line: a line without it does not
+    # take another line's date (the claim's service_date is only the earliest line date).
     no_date = batch.lines.filter(pl.col("line_no") == 3).row(0, named=True)
-    assert (
-        no_date["dos_from"] == claim["service_date"] == dt.date(2005, 3, 14)
-    )  # defaults to the claim's
+    assert no_date["dos_from"] is None and no_date["dos_to"] is None
+    assert claim["service_date"] == dt.date(2005, 3, 14)
 
 
 def test_subscriber_and_dependent_claims(fixtures_dir: Path) -> None:

@@ -790,13 +790,14 @@ def _derive(
         )
         .collect(engine="in-memory")
     )
-    # A line without its own DTP*472 takes the claim's dates (statement period for 837I).
+    # A line without its own DTP*472 takes the claim's statement period (837I DTP*434). It
+    # never takes another line's date: 837P has no claim date and requires DTP*472 on every
+    # line, so such a line stays undated and COD006 reports it.
+    statement_from = col(have_c, "_statement_from", pl.Date())
     claim_dates = derived_claims.lazy().select(
         "_clm",
-        pl.col(c.SERVICE_DATE).alias("_claim_from"),
-        pl.coalesce(col(have_c, "_statement_to", pl.Date()), pl.col(c.SERVICE_DATE)).alias(
-            "_claim_to"
-        ),
+        statement_from.alias("_claim_from"),
+        pl.coalesce(col(have_c, "_statement_to", pl.Date()), statement_from).alias("_claim_to"),
         pl.col(c.CLAIM_ID).alias("_claim_id"),
     )
     own_date = col(have_l, c.DOS_FROM, pl.Date()).is_not_null()
