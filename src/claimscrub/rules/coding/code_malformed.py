@@ -6,6 +6,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
+from claimscrub.rules.coding.code_qualifier_not_hcpcs import hcpcs_coded
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.ndc.normalise import is_blank
@@ -25,7 +26,7 @@ LEVEL_II_SHAPE = r"^[A-Z][0-9]{4}$"
     fix=Applicability.UNSAFE,
     requires=("hcpcs",),
     inputs=(c.HCPCS,),
-    distinct_on=(c.HCPCS, c.DOS_FROM),
+    distinct_on=(c.HCPCS, c.DOS_FROM, c.PROCEDURE_QUALIFIER),
     source="CMS HCPCS Level II code format; ASC X12 837 SV101-2 / SV202-2; rules.md R-CODE-1",
     gates_line=True,
 )
@@ -38,7 +39,8 @@ def code_malformed(ctx: RuleContext) -> Finding:
     (J7507), Level I (CPT) five digits or four digits and a capital letter. Anything
     else — lower case, spaces or hyphens inside, a modifier or NDC typed into the
     code field, too few or too many characters — fails. A blank code is a structure
-    problem, not this rule's.
+    problem, not this rule's; a code sent with a qualifier other than HC is not a
+    HCPCS code at all (COD007).
 
     ## Why it matters
     A payer's front end rejects a line whose procedure code is not a code as a
@@ -69,7 +71,7 @@ def code_malformed(ctx: RuleContext) -> Finding:
     """
     cleaned = pl.col(c.HCPCS).str.replace_all(r"[^A-Za-z0-9]", "").str.to_uppercase()
     lines = ctx.lines.filter(
-        ~is_blank(pl.col(c.HCPCS)) & ~pl.col(c.HCPCS).str.contains(HCPCS_SHAPE)
+        hcpcs_coded() & ~is_blank(pl.col(c.HCPCS)) & ~pl.col(c.HCPCS).str.contains(HCPCS_SHAPE)
     ).with_columns(cleaned.alias("_cleaned"))
     lines = ctx.refdata.lookup(
         lines, "hcpcs", on={"_cleaned": "hcpcs_code"}, as_of=c.DOS_FROM, columns=[]

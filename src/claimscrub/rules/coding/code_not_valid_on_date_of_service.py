@@ -6,6 +6,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Severity
 from claimscrub.model import columns as c
+from claimscrub.rules.coding.code_qualifier_not_hcpcs import hcpcs_coded
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
@@ -19,7 +20,7 @@ from claimscrub.rules.registry import rule
     rarc=("M20",),
     requires=("hcpcs",),
     inputs=(c.HCPCS, c.DOS_FROM),
-    distinct_on=(c.HCPCS, c.DOS_FROM),
+    distinct_on=(c.HCPCS, c.DOS_FROM, c.PROCEDURE_QUALIFIER),
     source="CMS HCPCS Level II file (add / termination dates); rules.md R-CODE-1",
     gates_line=True,
 )
@@ -31,7 +32,8 @@ def code_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
     file: a code is valid on date d when its add date is on or before d and it has no
     termination date or d is on or before it. Add and termination dates come from the
     newest bundled or imported HCPCS release that lists the code. Codes that no release
-    lists at all are left to COD002.
+    lists at all are left to COD002, codes sent with a qualifier other than HC (another
+    code set) to COD007.
 
     ## Why it matters
     Payers reject a line whose code is invalid for the date of service as unprocessable
@@ -58,7 +60,7 @@ def code_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
     - rules.md R-CODE-1 (Palmetto GBA on CARC 181 / M20).
     """
     lines = ctx.refdata.lookup(
-        ctx.lines,
+        ctx.lines.filter(hcpcs_coded()),
         "hcpcs",
         on={c.HCPCS: "hcpcs_code"},
         as_of=c.DOS_FROM,

@@ -8,6 +8,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Severity
 from claimscrub.model import columns as c
+from claimscrub.rules.coding.code_qualifier_not_hcpcs import hcpcs_coded
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
@@ -23,7 +24,7 @@ LEVEL_II_SHAPE = r"^[A-Z][0-9]{4}$"
     rarc=("M20",),
     requires=("hcpcs",),
     inputs=(c.HCPCS, c.DOS_FROM),
-    distinct_on=(c.HCPCS, c.DOS_FROM),
+    distinct_on=(c.HCPCS, c.DOS_FROM, c.PROCEDURE_QUALIFIER),
     source="CMS HCPCS Level II file (every installed release); rules.md R-CODE-1",
     gates_line=True,
 )
@@ -40,7 +41,8 @@ def code_unknown_to_hcpcs(ctx: RuleContext) -> Finding:
 
     Codes of the Level I (CPT) shape (five digits, or four digits and a letter) are
     not checked: CPT is the AMA's and is not bundled. Codes of no HCPCS shape at all
-    are COD005's. Codes that exist but are not valid on the date are COD001's.
+    are COD005's. Codes that exist but are not valid on the date are COD001's. Codes
+    sent with a qualifier other than HC belong to another code set (COD007).
 
     Only lines dated on or after the start of the oldest installed release
     (2020-01-01 with the bundled data) are checked. A CMS file lists every code valid
@@ -84,7 +86,8 @@ def code_unknown_to_hcpcs(ctx: RuleContext) -> Finding:
     installed = ", ".join(r.release for r in releases)
     lines = ctx.refdata.lookup(
         ctx.lines.filter(
-            pl.col(c.HCPCS).str.contains(LEVEL_II_SHAPE)
+            hcpcs_coded()
+            & pl.col(c.HCPCS).str.contains(LEVEL_II_SHAPE)
             & (pl.col(c.DOS_FROM) >= pl.lit(oldest.effective_from or dt.date.min))
         ),
         "hcpcs",
