@@ -390,6 +390,19 @@ def test_writer_names_what_the_csv_format_cannot_hold() -> None:
     assert rows[2]["transplant_medicare_paid"] == "false" and rows[0]["diagnosis_pointers"] == "1,2"
 
 
+def test_written_undated_row_stays_undated() -> None:
+    first = read_text(
+        "claim_id,hcpcs,units,line_service_date\nC1,J7507,180,2025-11-09\nC1,J7517,30,\n"
+    )
+    text, _ = write(first)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    # The claims frame holds the earliest line date; written out it would date the second row.
+    assert [r["service_date"] for r in rows] == ["", ""]
+    again = read_text(text)
+    assert again.lines["dos_from"].to_list() == [date(2025, 11, 9), None]
+    assert again.claims["service_date"].to_list() == [date(2025, 11, 9)]
+
+
 def test_claim_level_columns_are_the_claim_level_fields() -> None:
     assert claim_level_columns()[:3] == ["claim_id", "claim_type", "payer_type"]
     assert "line_number" not in claim_level_columns() and "dx12" in claim_level_columns()

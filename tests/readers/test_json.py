@@ -418,6 +418,32 @@ def test_writer_leaves_out_what_is_absent_and_writes_whole_numbers_as_integers()
     assert written["history"] == []
 
 
+def test_written_undated_line_stays_undated_and_other_code_sets_keep_their_qualifier() -> None:
+    doc = {
+        "claims": [
+            {
+                "id": "B",
+                "lines": [
+                    {"hcpcs": "J7507", "service_date": "2025-11-05"},
+                    {"hcpcs": "1AFK1", "procedure_qualifier": "HP"},
+                    {"hcpcs": "J7517", "procedure_qualifier": "HC"},
+                ],
+            }
+        ]
+    }
+    first = read_doc(doc)
+    written = json.loads(write(first))
+    claim = written["claims"][0]
+    # The earliest line date is the claim's service_date in the frames, but written out it
+    # would date the second line on the next read.
+    assert "service_date" not in claim
+    assert [line.get("procedure_qualifier") for line in claim["lines"]] == [None, "HP", None]
+    again = read_doc(written)
+    assert again.lines["dos_from"].to_list() == [date(2025, 11, 5), None, None]
+    assert again.claims["service_date"].to_list() == [date(2025, 11, 5)]
+    assert again.lines["procedure_qualifier"].to_list() == [None, "HP", None]
+
+
 # --- the schema and the two validators --------------------------------------------------------
 
 

@@ -151,8 +151,18 @@ def _line_json(row: dict[str, Any]) -> dict[str, Any]:
     return line
 
 
+def _undated_claims(batch: ClaimBatch) -> pl.Series:
+    """Claim keys with a line that has no date of service.
+
+    Such a claim had no service_date of its own (a line takes it): the claims frame holds
+    the earliest line date, which the writers leave out so that a reader does not date the
+    undated line with it (it stays undated: COD006).
+    """
+    return batch.lines.filter(pl.col(c.DOS_FROM).is_null())[c.CLAIM_KEY].unique()
+
+
 def _claim_json(
-    row: dict[str, Any], lines: list[dict[str, Any]], notes: list[str]
+    row: dict[str, Any], lines: list[dict[str, Any]], notes: list[str], undated: bool = False
 ) -> dict[str, Any]:
     claim: dict[str, Any] = {"id": row.get(c.CLAIM_ID)}
     _put(claim, "type", row.get(c.CLAIM_TYPE))
@@ -200,7 +210,8 @@ def _claim_json(
     )
     _put(patient, "other_coverage", row.get(c.OTHER_COVERAGE))
     _put(claim, "patient", patient)
-    _put(claim, "service_date", row.get(c.SERVICE_DATE))
+    if not undated:
+        _put(claim, "service_date", row.get(c.SERVICE_DATE))
     _put(claim, "place_of_service", row.get(c.PLACE_OF_SERVICE))
     _put(claim, "bill_type", row.get(c.BILL_TYPE))
     _put(claim, "diagnoses", row.get(c.DIAGNOSES) or None)
@@ -234,8 +245,10 @@ def _claims_json(batch: ClaimBatch, notes: list[str]) -> Iterator[dict[str, Any]
     lines = _present(batch.lines.sort(c.CLAIM_KEY, maintain_order=True))
     for row in lines.iter_rows(named=True):
         lines_by_claim.setdefault(row[c.CLAIM_KEY], []).append(_line_json(row))
+    undated = set(_undated_claims(batch).to_list())
     for row in _present(batch.claims).iter_rows(named=True):
-        yield _claim_json(row, lines_by_claim.get(row[c.CLAIM_KEY], []), notes)
+        key = row[c.CLAIM_KEY]
+        yield _claim_json(row, lines_by_claim.get(key, []), notes, key in undated)
 
 
 def to_json_document(batch: ClaimBatch) -> tuple[dict[str, Any], list[str]]:
@@ -282,7 +295,9 @@ def csv_frame(batch: ClaimBatch) -> pl.DataFrame:
         "esrd_only_entitlement": pl.col(c.ESRD_ONLY_ENTITLEMENT),
         "part_b_id": pl.col(c.PART_B_ID),
         "part_a_snf_stay": pl.col(c.PART_A_SNF_STAY),
-        "service_date": pl.col(c.SERVICE_DATE),
+        "service_date": pl.when(~pl.col(c.CLAIM_KEY).is_in(_undated_claims(batch).implode())).then(
+            pl.col(c.SERVICE_DATE)
+        ),
         "place_of_service": pl.col(c.PLACE_OF_SERVICE),
         "bill_type": pl.col(c.BILL_TYPE),
         **{f"dx{i + 1}": _text_list(pl.col(c.DIAGNOSES), i) for i in range(12)},
