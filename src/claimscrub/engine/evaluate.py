@@ -304,29 +304,33 @@ class _BatchRefData:
         return self._keys[memo]
 
     def classed_dates(self, column: str, datasets: Sequence[str]) -> pl.Series | None:
-        """Each line's ``column`` date as the first day of its date class for lookups in
-        ``datasets`` (the union of their classes, :mod:`claimscrub.refdata.date_classes`),
-        computed once per batch; None when a dataset's dates cannot be classed, the
-        column is not a date, or classing is switched off (``FACTS_DATE_CLASSES``).
+        """Each line's ``column`` date as :meth:`class_dates` gives it, once per batch."""
+        memo = (column, tuple(datasets))
+        if memo not in self._classed:
+            dates = self._lines.get_column(column) if column in self._lines.columns else None
+            self._classed[memo] = self.class_dates(dates, datasets) if dates is not None else None
+        return self._classed[memo]
+
+    def class_dates(self, dates: pl.Series, datasets: Sequence[str]) -> pl.Series | None:
+        """``dates``, each as the first day of its date class for lookups in ``datasets``
+        (the union of their classes, :mod:`claimscrub.refdata.date_classes`); None when a
+        dataset's dates cannot be classed, ``dates`` are not dates, or classing is
+        switched off (``FACTS_DATE_CLASSES``).
 
         Facts that read the date only as the ``as_of`` of lookups in ``datasets`` give
         every date of a class the same answer, so they can be worked out once per class.
         """
-        memo = (column, tuple(datasets))
-        if memo not in self._classed:
-            self._classed[memo] = None
-            starts = self._union_classes(tuple(datasets)) if FACTS_DATE_CLASSES else None
-            dates = self._lines.get_column(column) if column in self._lines.columns else None
-            if starts is not None and dates is not None and dates.dtype == pl.Date:
-                distinct = dates.unique()
-                table = pl.DataFrame([distinct, class_start(distinct, starts).alias("_class")])
-                self._classed[memo] = (
-                    dates.to_frame()
-                    .join(table, on=column, how="left", nulls_equal=True, maintain_order="left")
-                    .get_column("_class")
-                    .alias(column)
-                )
-        return self._classed[memo]
+        starts = self._union_classes(tuple(datasets)) if FACTS_DATE_CLASSES else None
+        if starts is None or dates.dtype != pl.Date:
+            return None
+        distinct = dates.unique()
+        table = pl.DataFrame([distinct, class_start(distinct, starts).alias("_class")])
+        return (
+            dates.to_frame()
+            .join(table, on=dates.name, how="left", nulls_equal=True, maintain_order="left")
+            .get_column("_class")
+            .alias(dates.name)
+        )
 
     def _union_classes(self, datasets: tuple[str, ...]) -> list[dt.date] | None:
         """The first days of the classes of every dataset in ``datasets``, merged."""

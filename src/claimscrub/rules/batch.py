@@ -241,7 +241,12 @@ def keyed_table(
 
 
 def frame_with(
-    ctx: RuleContext, name: str, frame: pl.LazyFrame, keys: Sequence[str], facts: KeyFacts
+    ctx: RuleContext,
+    name: str,
+    frame: pl.LazyFrame,
+    keys: Sequence[str],
+    facts: KeyFacts,
+    classed: ClassedDate | None = None,
 ) -> pl.LazyFrame:
     """``frame`` with the columns ``facts`` adds for each distinct value of ``keys``.
 
@@ -249,14 +254,19 @@ def frame_with(
     row per key row (in any order). On a small batch each key's answer is kept for the
     next batches (the engine's facts store), so ``facts`` must work each row out from its
     key values and the reference data only, and ``name`` must name anything else it
-    depends on. Row order of ``frame`` is kept.
+    depends on; with ``classed`` (see the module doc) it is kept per date class. Row
+    order of ``frame`` is kept.
     """
     names = list(keys)
     cached = _facts_store(ctx)
     if cached is not None:
         rows = frame.collect()
         distinct = rows.select(names).unique(maintain_order=True)
-        added = cached(("frame_with", name), names, facts, distinct)
+        asked = distinct
+        if classed is not None and classed[0] in names:
+            dates = ctx.refdata.class_dates(distinct.get_column(classed[0]), classed[1])
+            asked = distinct if dates is None else distinct.with_columns(dates)
+        added = cached(("frame_with", name), names, facts, asked)
         if added is not None:
             answers = distinct.hstack(added.get_columns())
             return rows.join(

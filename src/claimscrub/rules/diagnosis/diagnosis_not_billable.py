@@ -95,7 +95,20 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     # Everything below depends on the code and the date only: judged once per distinct
     # (code, date), and kept across small batches.
     judged = frame_with(
-        ctx, "diagnosis.billable", dx, ("_dx_key", c.SERVICE_DATE), lambda keys: _judged(ctx, keys)
+        ctx,
+        "diagnosis.billable",
+        dx,
+        ("_dx_key", c.SERVICE_DATE),
+        lambda keys: _judged(ctx, keys),
+        # The date is only the lookups' as_of and compared with the release windows.
+        classed=(c.SERVICE_DATE, ("icd10cm",)),
+    )
+    # The date itself is named here, outside the facts kept per date class.
+    judged = judged.with_columns(
+        pl.when(pl.col("icd10cm_in_force").fill_null(True))
+        .then(pl.col("_release_text"))
+        .otherwise(pl.format("{}; no release is in force on {}", "_release_text", c.SERVICE_DATE))
+        .alias("_release_text")
     )
     bad = judged.filter(pl.col("_violated"))
     rows = bad.sort(c.CLAIM_KEY, "_pos")  # findings of one claim in diagnosis order
@@ -261,7 +274,7 @@ def _judge(ctx: RuleContext, dx: pl.LazyFrame) -> pl.LazyFrame:
             .alias("_violated"),
             pl.when(in_force)
             .then(pl.format("ICD-10-CM {}", pl.col("icd10cm_release")))
-            .otherwise(pl.format("ICD-10-CM {}; no release is in force on {}", either_side, day))
+            .otherwise(pl.format("ICD-10-CM {}", either_side))
             .alias("_release_text"),
         )
     )
