@@ -41,6 +41,7 @@ import polars as pl
 
 from claimscrub.model import columns as c
 from claimscrub.rules.batch import KEY_ROW, batch_shared, key_table, keyed_table
+from claimscrub.rules.coding.code_qualifier_not_hcpcs import hcpcs_coded
 from claimscrub.rules.coding.facts import FACTS, at_most_three_decimals, code_facts, number_text
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.ndc.normalise import hyphenated, with_ndc_parse
@@ -250,6 +251,7 @@ def product_lines(ctx: RuleContext, table: pl.LazyFrame) -> pl.LazyFrame:
     """
     lines = (
         key_table(ctx, _KEY, _CLASSED)[1]
+        .filter(hcpcs_coded())  # another code set's code (COD007) matches no HCPCS product
         .select(*_LINE_COLUMNS, KEY_ROW)
         .join(table.drop(_KEY), on=KEY_ROW, how="inner", maintain_order="left")
     )
