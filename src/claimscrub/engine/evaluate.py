@@ -22,7 +22,8 @@ checks it on every rule case):
 - A rule that judges each line alone and declares ``distinct_on`` runs once per distinct
   combination of those columns (:func:`_distinct_view`, :func:`_spread`).
 - Big batches collect all rules as one query; small ones (a claim from the API) collect
-  rule by rule, a few at a time on a shared thread pool, which is faster on a few lines.
+  rule by rule, a few at a time on a shared thread pool, which is faster on a few lines;
+  each rule's plan starts collecting as soon as it is built, while the next are built.
 - Batches of more than about ``BUCKET_LINES`` lines are checked in patient buckets, so
   memory stays bounded (:func:`_patient_buckets`).
 """
@@ -35,7 +36,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -715,6 +716,10 @@ def _evaluate_rules(
         )
     )
     views: dict[tuple[str, ...], tuple[_BatchRefData, pl.Series]] = {}
+    together = lines.height >= SMALL_BATCH_LINES
+    # A small batch's plans start collecting on the pool as soon as each is built: the
+    # threads run Polars (without the GIL) while this one builds the next rules' plans.
+    pending: list[tuple[Rule, Future[pl.DataFrame]]] = []
     for rule in rules:
         rule_refdata = batch_refdata
         try:
@@ -732,11 +737,15 @@ def _evaluate_rules(
             )
             per_key = rule_refdata is not batch_refdata
             finding = rule.func(ctx)
-            plans.append((rule, _plan(rule, finding, _schema_key(rule, ctx, per_key, batch_key))))
+            plan = _plan(rule, finding, _schema_key(rule, ctx, per_key, batch_key))
+            if together:
+                plans.append((rule, plan))
+            else:
+                pending.append((rule, _collectors().submit(plan.collect, engine="in-memory")))
         except (Exception, PanicException) as exc:  # noqa: BLE001 - one broken rule never hides the others
             broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
             spreads.pop(rule.code, None)
-    collected = _collect(plans, broken, together=lines.height >= SMALL_BATCH_LINES)
+    collected = _collect(plans, broken) if together else _results(pending, broken)
     frames = [
         _spread(frame, lines, spreads[rule.code]) if rule.code in spreads else frame
         for rule, frame in collected
@@ -765,17 +774,16 @@ def _apply_gates(
 
 
 def _collect(
-    plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]], together: bool = True
+    plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]]
 ) -> list[tuple[Rule, pl.DataFrame]]:
     """Collect every plan together; on failure, one by one to find the broken rule.
 
-    A small batch is collected one plan after the other from the start: on a few lines,
-    optimising and scheduling all the plans as one query costs more than it saves.
+    (A small batch's plans are collected one by one from the start, see
+    :func:`_evaluate_rules`: on a few lines, optimising and scheduling all the plans as
+    one query costs more than it saves.)
     """
     if not plans:
         return []
-    if not together:
-        return _collect_each(plans, broken)
     try:
         # The in-memory engine: on these many small, join-heavy plans over frames already
         # in memory it is about twice as fast as the streaming engine that "auto" picks.
@@ -814,6 +822,13 @@ def _collect_each(
     # A small plan keeps one core busy at most: collecting them on a few threads at once
     # cut a single claim's check by about a sixth on two cores.
     pending = [(rule, _collectors().submit(lf.collect, engine="in-memory")) for rule, lf in plans]
+    return _results(pending, broken)
+
+
+def _results(
+    pending: list[tuple[Rule, Future[pl.DataFrame]]], broken: list[tuple[str, str]]
+) -> list[tuple[Rule, pl.DataFrame]]:
+    """The collected frames of ``pending``, in order; a plan that failed names its rule."""
     collected = []
     for rule, future in pending:
         try:
