@@ -47,7 +47,7 @@ from claimscrub.engine.prepare import claim_rows
 from claimscrub.model import columns as c
 from claimscrub.model.schema import LINES_SCHEMA
 from claimscrub.refdata.date_classes import class_start, class_starts
-from claimscrub.rules.batch import SMALL_BATCH
+from claimscrub.rules.batch import SMALL_BATCH, ClassedDate
 from claimscrub.rules.context import RuleContext
 
 if TYPE_CHECKING:
@@ -202,8 +202,6 @@ LOOKUP_DATE_CLASSES = True
 # :func:`claimscrub.rules.batch.lines_with`) are worked out once per date class, on big
 # batches and small. False works them out per date (tests compare both).
 FACTS_DATE_CLASSES = True
-# (date column, datasets): facts that read the date only as the as_of of these lookups.
-ClassedDate = tuple[str, tuple[str, ...]]
 
 
 def _facts_store(refdata: RefData) -> _FactsStore:
