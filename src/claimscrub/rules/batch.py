@@ -132,12 +132,12 @@ def lines_with(
 def _classed_keys(
     ctx: RuleContext, keys: pl.DataFrame, classed: ClassedDate | None
 ) -> pl.DataFrame:
-    """The key rows of a small batch's lines, the date as its class when ``classed``
-    applies (see the module doc)."""
-    classed_dates = getattr(ctx.refdata, "classed_dates", None)
-    if classed is None or classed_dates is None or classed[0] not in keys.columns:
+    """Key rows of a small batch, the date as its class when ``classed`` applies and the
+    engine offers classes (see the module doc)."""
+    class_dates = getattr(ctx.refdata, "class_dates", None)
+    if classed is None or class_dates is None or classed[0] not in keys.columns:
         return keys
-    dates = classed_dates(*classed)
+    dates = class_dates(keys.get_column(classed[0]), classed[1])
     return keys if dates is None else keys.with_columns(dates)
 
 
@@ -262,10 +262,7 @@ def frame_with(
     if cached is not None:
         rows = frame.collect()
         distinct = rows.select(names).unique(maintain_order=True)
-        asked = distinct
-        if classed is not None and classed[0] in names:
-            dates = ctx.refdata.class_dates(distinct.get_column(classed[0]), classed[1])
-            asked = distinct if dates is None else distinct.with_columns(dates)
+        asked = _classed_keys(ctx, distinct, classed)
         added = cached(("frame_with", name), names, facts, asked)
         if added is not None:
             answers = distinct.hstack(added.get_columns())
