@@ -80,6 +80,10 @@ def test_distinct_evaluation_matches_line_by_line(
     monkeypatch.setattr(engine, "FACTS_DATE_CLASSES", False)
     assert run(10**12).equals(per_line)
     assert run(0).equals(per_line)
+    # Rules that apply to no line of a batch are left out of it (a forced commercial pack
+    # has no Medicare benefit line); run anyway, they find nothing more.
+    monkeypatch.setattr(engine, "APPLIES_WHEN", False)
+    assert run(10**12).equals(per_line)
 
 
 def test_rules_give_the_same_findings_without_the_engine_memo() -> None:

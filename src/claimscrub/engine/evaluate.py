@@ -202,6 +202,9 @@ LOOKUP_DATE_CLASSES = True
 # :func:`claimscrub.rules.batch.lines_with`) are worked out once per date class, on big
 # batches and small. False works them out per date (tests compare both).
 FACTS_DATE_CLASSES = True
+# Rules whose ``applies_when`` is true on no line of a batch are not run there (they
+# could find nothing). False runs them anyway (tests compare both).
+APPLIES_WHEN = True
 
 
 def _facts_store(refdata: RefData) -> _FactsStore:
@@ -718,21 +721,28 @@ def _evaluate_rules(
     # A small batch's plans start collecting on the pool as soon as each is built: the
     # threads run Polars (without the GIL) while this one builds the next rules' plans.
     pending: list[tuple[Rule, Future[pl.DataFrame]]] = []
+
+    def context(rule: Rule, rule_refdata: _BatchRefData) -> RuleContext:
+        return RuleContext(
+            lines=rule_refdata.lazy_lines,
+            claims=lazy_claims,
+            refdata=rule_refdata,  # type: ignore[arg-type]
+            history=lazy_history,
+            options={**rule.options, **options.get(rule.code, {})},
+            packs=packs,
+        )
+
+    idle = _applying_to_no_line(rules, lines, lambda rule: context(rule, batch_refdata))
     for rule in rules:
+        if rule.code in idle:
+            continue
         rule_refdata = batch_refdata
         try:
             if rule.distinct_on and lines.height >= DISTINCT_MIN_LINES:
                 if rule.distinct_on not in views:
                     views[rule.distinct_on] = _distinct_view(batch_refdata, rule.distinct_on)
                 rule_refdata, spreads[rule.code] = views[rule.distinct_on]
-            ctx = RuleContext(
-                lines=rule_refdata.lazy_lines,
-                claims=lazy_claims,
-                refdata=rule_refdata,  # type: ignore[arg-type]
-                history=lazy_history,
-                options={**rule.options, **options.get(rule.code, {})},
-                packs=packs,
-            )
+            ctx = context(rule, rule_refdata)
             per_key = rule_refdata is not batch_refdata
             finding = rule.func(ctx)
             plan = _plan(rule, finding, _schema_key(rule, ctx, per_key, batch_key))
@@ -749,6 +759,42 @@ def _evaluate_rules(
         for rule, frame in collected
     ]
     return frames, broken
+
+
+def _applying_to_no_line(
+    rules: Sequence[Rule], lines: pl.DataFrame, context: Callable[[Rule], RuleContext]
+) -> set[str]:
+    """Codes of the rules whose ``applies_when`` is true on no line of ``lines``.
+
+    Such a rule could find nothing in this batch (a claim for a commercial plan has no
+    Medicare benefit line), so neither its shared facts nor its plan are worth building.
+    Every rule's test is answered in one query. A test that cannot be evaluated leaves
+    its rule to run, and to report what is wrong with it.
+    """
+    if not APPLIES_WHEN:
+        return set()
+    tests: dict[str, pl.Expr] = {}
+    for rule in rules:
+        if rule.applies_when is None:
+            continue
+        try:
+            tests[rule.code] = rule.applies_when(context(rule)).fill_null(False).any()
+        except Exception:  # noqa: BLE001, S112 - the rule runs and reports it
+            continue
+    if not tests:
+        return set()
+    try:
+        answers = lines.select(**tests).row(0, named=True)
+    except (Exception, PanicException):  # noqa: BLE001 - find the test that fails
+        answers = {code: _answer(lines, test) for code, test in tests.items()}
+    return {code for code, some_line in answers.items() if some_line is False}
+
+
+def _answer(lines: pl.DataFrame, test: pl.Expr) -> bool | None:
+    try:
+        return bool(lines.select(test).item())
+    except (Exception, PanicException):  # noqa: BLE001
+        return None
 
 
 def _apply_gates(

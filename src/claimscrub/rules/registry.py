@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from claimscrub.diagnostics import Applicability, Confidence, Severity
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from claimscrub.rules.context import RuleContext
     from claimscrub.rules.finding import Finding
 
@@ -85,6 +87,12 @@ class Rule:
     # of its combination; a column left out is missing there and breaks the rule, it is
     # never guessed. Empty: the rule runs on the lines as they are.
     distinct_on: tuple[str, ...] = ()
+    # Which lines the rule can report on at all, as a boolean per line (a pack setting
+    # such as the Medicare benefit, the contractor). The rule's findings all come from
+    # lines where it is true, so on a batch where it is true for no line the engine does
+    # not run the rule: it could find nothing there (a claim for a commercial plan has no
+    # Medicare benefit line). The rule filters its lines by the same expression.
+    applies_when: Callable[[RuleContext], pl.Expr] | None = None
 
     @property
     def category(self) -> str:
