@@ -318,14 +318,33 @@ def immuno_lines_status(ctx: RuleContext) -> pl.LazyFrame:
             [((c.TRANSPLANTS, c.DOS_FROM), transplant_status)],
             base=benefit_lines(ctx),
         )
-        .filter(benefit_applies().fill_null(False))
+        .filter(benefit_applies())
         .filter(pl.col(IMMUNO_LINE))
     )
 
 
-def benefit_applies() -> pl.Expr:
-    """The pack applies the Medicare immunosuppressive drug benefit."""
+def benefit_applies(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The pack applies the Medicare immunosuppressive drug benefit.
+
+    Also the ``applies_when`` of the rules that check only such lines (this module's
+    ``*_apply`` functions are too): the engine leaves them out of a batch without one.
+    """
     return pl.col(BENEFIT_SETTING).fill_null(False)
+
+
+def supply_fees_apply(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The pack pays the immunosuppressive drug supply fees."""
+    return pl.col(SUPPLY_FEES_SETTING).fill_null(False)
+
+
+def days_supply_limit_applies(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The pack limits the days' supply of one dispense on the line's date."""
+    return pl.col(MAX_DAYS_SETTING).is_not_null()
+
+
+def billed_to(contractor: str) -> pl.Expr:
+    """The line's pack is processed by ``contractor`` (``dme_mac``, ``ab_mac``)."""
+    return (pl.col(CONTRACTOR_SETTING) == contractor).fill_null(False)
 
 
 def _organ_tables() -> tuple[pl.LazyFrame, pl.LazyFrame]:

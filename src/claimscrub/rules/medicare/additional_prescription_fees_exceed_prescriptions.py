@@ -23,6 +23,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="CGS JB DME immunosuppressive drugs fact sheet (Q0512 per additional prescription); NGS (one line per strength); rules.md R-MCR-7",
+    applies_when=b.supply_fees_apply,
 )
 def additional_prescription_fees_exceed_prescriptions(ctx: RuleContext) -> Finding:
     """A claim bills more Q0512 units than it has additional prescriptions.
@@ -66,7 +67,7 @@ def additional_prescription_fees_exceed_prescriptions(ctx: RuleContext) -> Findi
     """
     initial = curated.supply_fee_code("initial")
     first = curated.supply_fee_code("first_in_period")
-    applies = pl.col(b.SUPPLY_FEES_SETTING).fill_null(False)
+    applies = b.supply_fees_apply()
     lines = b.benefit_frame(ctx, applies)
     claim = c.CLAIM_KEY
     is_additional = pl.col(b.FEE_ROLE) == "additional_in_period"

@@ -22,6 +22,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM, c.DISCHARGE_DATE),
     source="Policy article A52474 (drugs on/after discharge; pre-discharge delivery); rules.md R-MCR-1, R-MCR-5",
+    applies_when=b.benefit_applies,
 )
 def date_of_service_not_discharge_date(ctx: RuleContext) -> Finding:
     """An immunosuppressive drug is dated inside an inpatient stay instead of at discharge.

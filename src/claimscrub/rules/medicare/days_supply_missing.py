@@ -19,6 +19,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="CMS MLN compliance tip (days' supply limit); rules.md R-MCR-4, R-MCR-5",
+    applies_when=b.days_supply_limit_applies,
 )
 def days_supply_missing(ctx: RuleContext) -> Finding:
     """An immunosuppressive drug line does not say how many days it supplies.
@@ -50,7 +51,7 @@ def days_supply_missing(ctx: RuleContext) -> Finding:
     - CMS MLN compliance tip, immunosuppressive drugs.
     - rules.md R-MCR-4 (days_supply = total mg ÷ prescribed mg per day), R-MCR-5.
     """
-    applies = pl.col(b.MAX_DAYS_SETTING).is_not_null()
+    applies = b.days_supply_limit_applies()
     lines = b.benefit_frame(ctx, applies).filter(pl.col(b.IMMUNO_LINE))
     return Finding(
         rows=lines,

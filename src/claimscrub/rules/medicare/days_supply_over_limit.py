@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM, c.DAYS_SUPPLY),
     source="CMS MLN compliance tip (30 days to 2024-12-31, 90 days from 2025-01-01); rules.md R-MCR-4",
+    applies_when=b.days_supply_limit_applies,
 )
 def days_supply_over_limit(ctx: RuleContext) -> Finding:
     """An immunosuppressive drug line dispenses more days than the limit on its date.
@@ -56,7 +57,7 @@ def days_supply_over_limit(ctx: RuleContext) -> Finding:
       CMS Claims Processing Manual ch. 17 §80.3 and CGS 2016 (30-day supply).
     - rules.md R-MCR-4; failure class QTY_OVER_SUPPLY_LIMIT.
     """
-    applies = pl.col(b.MAX_DAYS_SETTING).is_not_null()
+    applies = b.days_supply_limit_applies()
     lines = b.benefit_frame(ctx, applies).filter(pl.col(b.IMMUNO_LINE))
     days = pl.col(c.DAYS_SUPPLY)
     return Finding(

@@ -19,6 +19,7 @@ from claimscrub.rules.registry import rule
     carc="PR-27",
     inputs=(c.HCPCS, c.DOS_FROM),
     source="CMS Part B-ID provider page; SSA POMS (ESRD entitlement ends 36 months after the transplant month); rules.md R-MCR-8",
+    applies_when=b.benefit_applies,
 )
 def esrd_coverage_ended(ctx: RuleContext) -> Finding:
     """The patient's ESRD-only Medicare ended before the line and Part B-ID does not cover it.

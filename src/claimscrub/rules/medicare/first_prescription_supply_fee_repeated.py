@@ -23,6 +23,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="CGS JB DME immunosuppressive drugs fact sheet (Q0511 / Q0512); rules.md R-MCR-7",
+    applies_when=b.supply_fees_apply,
 )
 def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
     """A first-prescription fee follows another first fee within the same 30-day period.
@@ -64,7 +65,7 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
     initial = curated.supply_fee_code("initial")
     first = curated.supply_fee_code("first_in_period")
     additional = curated.supply_fee_code("additional_in_period")
-    applies = pl.col(b.SUPPLY_FEES_SETTING).fill_null(False)
+    applies = b.supply_fees_apply()
     lines = (
         b.benefit_frame(ctx, applies)
         .filter(pl.col(b.FEE_ROLE) == "first_in_period")

@@ -22,6 +22,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM, c.TRANSPLANTS),
     source="CGS JB DME immunosuppressive drugs fact sheet (Q0510); rules.md R-MCR-7",
+    applies_when=b.supply_fees_apply,
 )
 def initial_supply_fee_after_first_month(ctx: RuleContext) -> Finding:
     """The initial supply fee is dated after the first month following the transplant.
@@ -60,7 +61,7 @@ def initial_supply_fee_after_first_month(ctx: RuleContext) -> Finding:
     - rules.md R-MCR-7; failure class SUPPLY_FEE_INCONSISTENT.
     """
     first_fee = curated.supply_fee_code("first_in_period")
-    applies = pl.col(b.SUPPLY_FEES_SETTING).fill_null(False)
+    applies = b.supply_fees_apply()
     lines = b.benefit_frame(ctx, applies)
     lines = lines.with_columns(
         (pl.col(c.HCPCS) == first_fee).any().over(c.CLAIM_KEY).alias("_has_first_fee")

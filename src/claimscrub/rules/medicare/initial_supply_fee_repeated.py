@@ -23,6 +23,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="CGS JB DME immunosuppressive drugs fact sheet (Q0510 once per transplant); rules.md R-MCR-7",
+    applies_when=b.supply_fees_apply,
 )
 def initial_supply_fee_repeated(ctx: RuleContext) -> Finding:
     """The initial supply fee is billed with more than one unit or twice for a transplant.
@@ -61,7 +62,7 @@ def initial_supply_fee_repeated(ctx: RuleContext) -> Finding:
     - rules.md R-MCR-7, section 6; failure class SUPPLY_FEE_INCONSISTENT.
     """
     initial = curated.supply_fee_code("initial")
-    applies = pl.col(b.SUPPLY_FEES_SETTING).fill_null(False)
+    applies = b.supply_fees_apply()
     lines = b.with_transplant_status(
         b.benefit_frame(ctx, applies).filter(pl.col(b.FEE_ROLE) == "initial")
     ).with_row_index("_r")

@@ -23,6 +23,7 @@ _MAX_MODIFIERS = 4  # SV101-3..6: an 837P line holds four modifiers
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="CMS Claims Processing Manual ch. 17 §80.3; Noridian JD DME (KX); rules.md R-MCR-3",
+    applies_when=b.benefit_applies,
 )
 def kx_modifier_missing(ctx: RuleContext) -> Finding:
     """An immunosuppressive drug line has no KX although the payer policy requires it.

@@ -21,6 +21,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM, c.TRANSPLANTS, c.MODIFIERS),
     source="Noridian JD DME (KX misuse); OIG work plan; rules.md R-MCR-3",
+    applies_when=b.benefit_applies,
 )
 def kx_modifier_without_benefit_criteria(ctx: RuleContext) -> Finding:
     """A line carries KX although the recorded transplant facts show the criteria fail.

@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM, c.TRANSPLANTS),
     source="Policy article A52474 (Part A at the time of the transplant); rules.md R-MCR-1",
+    applies_when=b.benefit_applies,
 )
 def no_part_a_at_transplant(ctx: RuleContext) -> Finding:
     """Part A was not in effect at any covered transplant before the date of service.

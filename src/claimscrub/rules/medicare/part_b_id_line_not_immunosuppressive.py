@@ -21,6 +21,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS, c.DOS_FROM, c.PART_B_ID),
     options={"supply_fees_payable": b.setting("part_b_id")["supply_fees_payable"]},
     source="CMS Part B-ID provider page (covers immunosuppressive drugs only); rules.md R-MCR-8",
+    applies_when=b.benefit_applies,
 )
 def part_b_id_line_not_immunosuppressive(ctx: RuleContext) -> Finding:
     """A line for a Part B-ID enrollee is not an immunosuppressive drug.

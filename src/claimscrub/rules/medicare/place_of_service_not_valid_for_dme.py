@@ -22,6 +22,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue", "pos"),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="Noridian DME place of service; rules.md R-MCR-6",
+    applies_when=b.benefit_applies,
 )
 def place_of_service_not_valid_for_dme(ctx: RuleContext) -> Finding:
     """An immunosuppressive drug or supply fee line has a place of service the DME MAC refuses.

@@ -27,6 +27,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS, c.DOS_FROM, c.PATIENT_ID),
     options={"window_days": b.setting("refill")["earliest_days_before_runout"]},
     source="Noridian DME refill requirements (deliver no earlier than 10 days before run-out); rules.md R-MCR-5",
+    applies_when=b.benefit_applies,
 )
 def refill_too_early(ctx: RuleContext) -> Finding:
     """The same drug was dispensed earlier and its supply lasts well past this date.

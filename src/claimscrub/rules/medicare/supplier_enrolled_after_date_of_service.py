@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     scope="claim",
     inputs=(c.HCPCS, c.DOS_FROM, c.SUPPLIER_ENROLLED_SINCE),
     source="X12 CARC B7 (provider not certified/eligible on the date of service); rules.md section 8",
+    applies_when=b.benefit_applies,
 )
 def supplier_enrolled_after_date_of_service(ctx: RuleContext) -> Finding:
     """Lines are dated before the supplier's Medicare enrolment took effect.

@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="CGS JB DME immunosuppressive drugs fact sheet (supply fees); rules.md R-MCR-7",
+    applies_when=b.supply_fees_apply,
 )
 def supply_fee_without_qualifying_drug(ctx: RuleContext) -> Finding:
     """A supply fee line has no qualifying drug line on the same claim.
@@ -57,7 +58,7 @@ def supply_fee_without_qualifying_drug(ctx: RuleContext) -> Finding:
       ch. 17 (pharmacy supplying fee).
     - rules.md R-MCR-7; failure class SUPPLY_FEE_WITHOUT_DRUG.
     """
-    applies = pl.col(b.SUPPLY_FEES_SETTING).fill_null(False)
+    applies = b.supply_fees_apply()
     lines = b.benefit_frame(ctx, applies)
     any_immuno = pl.col(b.IMMUNO_LINE).any().over(c.CLAIM_KEY)
     any_oral = (pl.col(b.IMMUNO_LINE) | pl.col(b.ORAL_DRUG)).any().over(c.CLAIM_KEY)

@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM, c.TRANSPLANTS),
     source="Policy article A52474 (drugs following a covered transplant); rules.md R-MCR-1, R-MCR-3",
+    applies_when=b.benefit_applies,
 )
 def transplant_after_date_of_service(ctx: RuleContext) -> Finding:
     """The drug is dated before every transplant the claim records for the patient.

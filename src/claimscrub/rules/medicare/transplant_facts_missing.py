@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="Policy article A52474 (coverage criteria); rules.md R-MCR-1, R-MCR-3, section 9",
+    applies_when=b.benefit_applies,
 )
 def transplant_facts_missing(ctx: RuleContext) -> Finding:
     """The claim lacks the transplant facts that decide whether the benefit applies.

@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM, c.TRANSPLANTS),
     source="LCD L33824 / policy article A52474 (covered transplants); rules.md R-MCR-1",
+    applies_when=b.benefit_applies,
 )
 def transplanted_organ_not_covered(ctx: RuleContext) -> Finding:
     """No recorded transplant on or before the date of service is one the benefit covers.

@@ -5,7 +5,7 @@ Not a rule module; the PAU rules import it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -29,6 +29,34 @@ def pack_list(ctx: RuleContext, setting: str, columns: Mapping[str, pl.DataType]
         (pl.col(name).cast(dtype) if name in table.columns else pl.lit(None, dtype)).alias(name)
         for name, dtype in wanted.items()
     )
+
+
+def listed_in(setting: str) -> Callable[[RuleContext], pl.Expr]:
+    """An ``applies_when``: the line's code is listed in its own pack's ``setting``.
+
+    A rule that joins ``setting`` to the lines on (pack, code) finds nothing elsewhere.
+    """
+
+    def listed(ctx: RuleContext) -> pl.Expr:
+        pairs = [
+            f"{pack.name}\x1f{entry['hcpcs']}"
+            for pack in ctx.packs.values()
+            for entry in pack.settings.get(setting) or []
+            if entry.get("hcpcs") is not None
+        ]
+        return _pack_code().is_in(pairs).fill_null(False)
+
+    return listed
+
+
+def _pack_code() -> pl.Expr:
+    return pl.concat_str(pl.col(PACK), pl.col(c.HCPCS), separator="\x1f")
+
+
+def codes_in(entries: Iterable[Mapping[str, object]]) -> pl.Expr:
+    """The line's code is the ``hcpcs`` of one of ``entries`` (of any pack)."""
+    codes = sorted({str(e["hcpcs"]) for e in entries if e.get("hcpcs") is not None})
+    return pl.col(c.HCPCS).is_in(codes).fill_null(False)
 
 
 def authorization_number() -> pl.Expr:

@@ -9,7 +9,13 @@ from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.policy._common import ROW_ID, has_authorization, ndc_digits, pack_list
+from claimscrub.rules.policy._common import (
+    ROW_ID,
+    has_authorization,
+    listed_in,
+    ndc_digits,
+    pack_list,
+)
 from claimscrub.rules.registry import rule
 
 
@@ -23,6 +29,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS,),
     source="payer policy pack `preferred_products` (UHC: IR tacrolimus preferred over Envarsus "
     "XR; Oregon PDL: Astagraf XL non-preferred); rules.md §7",
+    applies_when=listed_in("preferred_products"),
 )
 def non_preferred_product(ctx: RuleContext) -> Finding:
     """The drug is a non-preferred product on the payer's preferred-product list.

@@ -9,7 +9,12 @@ from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.policy._common import has_authorization, pack_list, patient_organs
+from claimscrub.rules.policy._common import (
+    has_authorization,
+    listed_in,
+    pack_list,
+    patient_organs,
+)
 from claimscrub.rules.registry import rule
 
 
@@ -24,6 +29,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS,),
     source="payer policy pack `prior_authorization` (e.g. UHC / Humana MA Envarsus XR, UHC ATG); "
     "rules.md §7; §8 PA_MISSING",
+    applies_when=listed_in("prior_authorization"),
 )
 def prior_authorization_missing(ctx: RuleContext) -> Finding:
     """The payer requires prior authorisation for the drug and the claim names no authorisation.

@@ -13,6 +13,12 @@ from claimscrub.rules.policy._common import ROW_ID, ndc_digits, pack_list
 from claimscrub.rules.registry import rule
 
 
+def _pack_excludes(ctx: RuleContext) -> pl.Expr:
+    """The line's pack lists excluded products (only its entries are matched)."""
+    names = [p.name for p in ctx.packs.values() if p.settings.get("excluded_products")]
+    return pl.col(PACK).is_in(names).fill_null(False)
+
+
 @rule(
     code="PAU006",
     name="product-excluded-by-plan",
@@ -25,6 +31,7 @@ from claimscrub.rules.registry import rule
     preview=True,
     source="payer policy pack `excluded_products` (each entry cites its plan document); "
     "rules.md §7 (non-covered/excluded), §8 CARC 204",
+    applies_when=_pack_excludes,
 )
 def product_excluded_by_plan(ctx: RuleContext) -> Finding:
     """The plan's benefit excludes the drug billed on the line.

@@ -15,6 +15,7 @@ from claimscrub.rules.finding import Finding
 from claimscrub.rules.policy._common import (
     ROW_ID,
     approved_authorization,
+    codes_in,
     ndc_digits,
     pack_list,
     patient_key,
@@ -33,6 +34,13 @@ _LIMIT_COLUMNS: dict[str, pl.DataType] = {
 _RENAMED = {"hcpcs": "_limit_hcpcs", "ndc": "_limit_ndc", "reason": "_limit_reason"}
 
 
+def _limited_codes(ctx: RuleContext) -> pl.Expr:
+    """The line's code has a limit in some pack or in this rule's option (only such
+    lines are checked)."""
+    packs = [e for pack in ctx.packs.values() for e in pack.settings.get("quantity_limits") or []]
+    return codes_in([*packs, *(ctx.options.get("quantity_limits") or [])])
+
+
 @rule(
     code="PAU004",
     name="quantity-limit-exceeded",
@@ -46,6 +54,7 @@ _RENAMED = {"hcpcs": "_limit_hcpcs", "ndc": "_limit_ndc", "reason": "_limit_reas
     options={"quantity_limits": []},
     source="payer policy pack `quantity_limits` (configurable; no published tacrolimus figure); "
     "rules.md §7 (exceed -> CO-151/N362, or CO-198 with an authorisation)",
+    applies_when=_limited_codes,
 )
 def quantity_limit_exceeded(ctx: RuleContext) -> Finding:
     """The units of the drug within the payer's quantity-limit window exceed the limit.

@@ -12,6 +12,7 @@ from claimscrub.rules.finding import Finding
 from claimscrub.rules.policy._common import (
     ROW_ID,
     has_authorization,
+    listed_in,
     pack_list,
     patient_key,
     patient_lines,
@@ -31,6 +32,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS, c.DOS_FROM),
     source="payer policy pack `step_therapy` (UHC: immediate-release tacrolimus before "
     "Envarsus XR); rules.md §7 (step therapy treated as a PA criterion); §8 PA_MISSING",
+    applies_when=listed_in("step_therapy"),
 )
 def step_therapy_not_met(ctx: RuleContext) -> Finding:
     """The drug follows step therapy, the patient's history shows no earlier step, and there is no authorisation.

@@ -12,6 +12,11 @@ from claimscrub.rules.medicare import _benefit as b
 from claimscrub.rules.registry import rule
 
 
+def _checked(_ctx: RuleContext) -> pl.Expr:
+    """The lines this rule checks: billed to a DME MAC."""
+    return b.billed_to("dme_mac")
+
+
 @rule(
     code="RTE002",
     name="injected-drug-billed-to-dme-mac",
@@ -21,6 +26,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM),
     source="CMS MUE DME-supplier table (value 0); CMS DMEPOS jurisdiction list; rules.md R-MCR-2, R-MCR-10",
+    applies_when=_checked,
 )
 def injected_drug_billed_to_dme_mac(ctx: RuleContext) -> Finding:
     """An injected or infused drug with a DME-supplier MUE of 0 is billed to the DME MAC.
@@ -66,7 +72,7 @@ def injected_drug_billed_to_dme_mac(ctx: RuleContext) -> Finding:
     - rules.md R-MCR-2, R-MCR-10, section 6; failure class WRONG_CONTRACTOR.
     """
     # The shared benefit lines carry the code facts and the DME-supplier MUE.
-    lines = b.benefit_lines(ctx).filter(pl.col(b.CONTRACTOR_SETTING) == "dme_mac")
+    lines = b.benefit_lines(ctx).filter(_checked(ctx))
     return Finding(
         rows=lines.with_columns(
             b.pack_for_contractor(ctx.packs, "ab_mac").alias("_target"),

@@ -12,6 +12,12 @@ from claimscrub.rules.medicare import _benefit as b
 from claimscrub.rules.registry import rule
 
 
+def _checked(ctx: RuleContext) -> pl.Expr:
+    """The lines this rule checks: billed to an A/B MAC, of a claim type it checks."""
+    claim_types = list(ctx.options["claim_types"])
+    return b.billed_to("ab_mac") & pl.col(c.CLAIM_TYPE).is_in(claim_types).fill_null(False)
+
+
 @rule(
     code="RTE001",
     name="oral-immunosuppressive-billed-to-ab-mac",
@@ -22,6 +28,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS, c.DOS_FROM),
     options={"claim_types": ["professional"]},
     source="CMS DMEPOS jurisdiction list (J7500-J7599); CGS Part B; rules.md R-MCR-2",
+    applies_when=_checked,
 )
 def oral_immunosuppressive_billed_to_ab_mac(ctx: RuleContext) -> Finding:
     """An oral immunosuppressive drug line is on a claim to the Medicare A/B MAC.
@@ -68,10 +75,7 @@ def oral_immunosuppressive_billed_to_ab_mac(ctx: RuleContext) -> Finding:
       A/B MAC); CMS Claims Processing Manual ch. 17 §80.3.
     - rules.md R-MCR-2, section 6; failure class WRONG_CONTRACTOR.
     """
-    claim_types = list(ctx.options["claim_types"])
-    lines = b.benefit_lines_with_mue(ctx, "practitioner", b.PRACTITIONER_MUE).filter(
-        (pl.col(b.CONTRACTOR_SETTING) == "ab_mac") & pl.col(c.CLAIM_TYPE).is_in(claim_types)
-    )
+    lines = b.benefit_lines_with_mue(ctx, "practitioner", b.PRACTITIONER_MUE).filter(_checked(ctx))
     value = pl.col(f"{b.PRACTITIONER_MUE}_value")
     mue_note = (
         pl.when(value == 0)
