@@ -40,7 +40,7 @@ from __future__ import annotations
 import polars as pl
 
 from claimscrub.model import columns as c
-from claimscrub.rules.batch import KEY_ROW, batch_shared, key_table, keyed_table
+from claimscrub.rules.batch import KEY_ROW, key_table, keyed_table
 from claimscrub.rules.coding.code_qualifier_not_hcpcs import hcpcs_coded
 from claimscrub.rules.coding.facts import FACTS, at_most_three_decimals, code_facts, number_text
 from claimscrub.rules.context import RuleContext
@@ -91,12 +91,12 @@ _CLASSED = (c.DOS_FROM, ("hcpcs", "ndc_hcpcs"))
 _LINE_COLUMNS = (c.CLAIM_KEY, c.LINE_NO, *_KEY, c.UNITS, c.NDC_QTY, c.NDC_UNIT)
 
 
-def product_table(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFrame:
+def product_table(ctx: RuleContext) -> pl.LazyFrame:
     """One row per distinct (``ndc`` as submitted, ``hcpcs``, ``dos_from``) with a readable NDC.
 
     Columns: the NDC parse ``_ndc_*``; billed-code facts ``_billed_*`` (see
-    :func:`claimscrub.rules.coding.facts.code_facts`; with ``billed_crosswalk`` also the
-    code's crosswalk NDC count ``_billed_xwalk_ndcs``); ``_ndc_print`` (5-4-2 with
+    :func:`claimscrub.rules.coding.facts.code_facts`, with the code's crosswalk NDC count
+    ``_billed_xwalk_ndcs``); ``_ndc_print`` (5-4-2 with
     hyphens); ``_xw_on`` (the NDC is on the crosswalk), ``_xw_billed_listed`` (the billed
     code is one of its codes), ``_xw_product`` (drug and labeler), ``_xw_release``,
     ``_xw_in_force``, ``_xw_note`` (release text for messages); ``_cands`` (candidate
@@ -105,41 +105,44 @@ def product_table(ctx: RuleContext, billed_crosswalk: bool = False) -> pl.LazyFr
     ``_cand_desc``, ``_cand_unit_text`` / ``_cand_unit_amount`` / ``_cand_unit_uom``,
     ``_cand_per_item``, ``_cand_size`` (crosswalk PKG SIZE) and ``_cand_route``.
 
-    Computed once per batch (and ``billed_crosswalk``); each row also carries
-    ``KEY_ROW``, its (NDC, code, date) row number in the batch (see
-    :func:`claimscrub.rules.batch.key_table`).
+    Computed once per batch, for every rule that reads it (COD003, COD004, NOC001,
+    NDC007); each row also carries ``KEY_ROW``, its (NDC, code, date) row number in the
+    batch (see :func:`claimscrub.rules.batch.key_table`).
     """
     return keyed_table(
         ctx,
-        f"coding.product_table.{billed_crosswalk}",
+        "coding.product_table",
         _KEY,
-        lambda distinct, whole: _product_table(ctx, distinct, whole, billed_crosswalk),
+        lambda distinct, whole: _product_table(ctx, distinct, eager=not whole),
         classed=_CLASSED,
     )
 
 
-def _product_table(
-    ctx: RuleContext, distinct: pl.LazyFrame, whole: bool, billed_crosswalk: bool
-) -> pl.LazyFrame:
-    if whole:  # both variants start from the same base: computed once per batch
-        base = batch_shared(ctx, ("coding.product_base",), lambda: _product_base(ctx, distinct))
-    else:
-        base = _product_base(ctx, distinct)
+def _product_table(ctx: RuleContext, distinct: pl.LazyFrame, eager: bool) -> pl.LazyFrame:
+    base = _product_base(ctx, distinct, eager)
     billed = code_facts(
-        ctx, base.select(c.HCPCS, c.DOS_FROM).unique(), c.HCPCS, c.DOS_FROM, billed_crosswalk
+        ctx, base.select(c.HCPCS, c.DOS_FROM).unique(), c.HCPCS, c.DOS_FROM, crosswalk=True
     ).rename({name: f"_billed_{name}" for name in (*FACTS, "xwalk_release")})
     return base.join(billed, on=[c.HCPCS, c.DOS_FROM], how="left", maintain_order="left")
 
 
-def _product_base(ctx: RuleContext, distinct: pl.LazyFrame) -> pl.LazyFrame:
-    """:func:`product_table` without the billed code's facts, for the ``distinct`` keys."""
+def _product_base(ctx: RuleContext, distinct: pl.LazyFrame, eager: bool) -> pl.LazyFrame:
+    """:func:`product_table` without the billed code's facts, for the ``distinct`` keys.
+
+    ``eager`` (a few keys of a small batch) computes the frames several lookups read
+    once, in memory: each lookup of the engine's facts store collects its input.
+    """
+
+    def shared(frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.collect().lazy() if eager else frame.cache()
+
     # The NDC strings are few: read each once, then attach the parse to the triples.
     submitted = distinct.select(c.NDC).unique().filter(pl.col(c.NDC).is_not_null())
     parsed = with_ndc_parse(submitted, c.NDC).filter(pl.col("_ndc_ndc11").is_not_null())
     triples = (
         distinct.filter(pl.col(c.HCPCS).is_not_null() & pl.col(c.DOS_FROM).is_not_null())
         .join(parsed, on=c.NDC, how="inner")
-        .cache()  # read by four branches below; computed once
+        .pipe(shared)  # read by four branches below; computed once
     )
     crosswalked = ctx.refdata.lookup(
         triples.select("_ndc_ndc11", c.DOS_FROM).unique(),
@@ -153,7 +156,7 @@ def _product_base(ctx: RuleContext, distinct: pl.LazyFrame) -> pl.LazyFrame:
             "drug_name": "_xw_drug",
             "labeler_name": "_xw_labeler",
         },
-    ).cache()
+    ).pipe(shared)
     crosswalk_codes = code_facts(
         ctx,
         crosswalked.select("_xw_code", c.DOS_FROM).unique(),
@@ -167,7 +170,7 @@ def _product_base(ctx: RuleContext, distinct: pl.LazyFrame) -> pl.LazyFrame:
         .unique()
         .join(crosswalked, on=["_ndc_ndc11", c.DOS_FROM], how="left")
         .join(crosswalk_codes, on=["_xw_code", c.DOS_FROM], how="left")
-        .cache()
+        .pipe(shared)
     )
     candidate = (
         pl.col("_xw_code").is_not_null()

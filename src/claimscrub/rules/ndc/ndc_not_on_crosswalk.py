@@ -71,7 +71,7 @@ def ndc_not_on_crosswalk(ctx: RuleContext) -> Finding:
     return Finding(
         rows=product_lines(
             ctx,
-            product_table(ctx, billed_crosswalk=True).filter(
+            product_table(ctx).filter(
                 pl.col("_billed_valid").fill_null(False)
                 & (pl.col("_billed_xwalk_ndcs").fill_null(0) > 0)
                 & ~pl.col("_xw_on")
