@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.rules.batch import lines_with
+from claimscrub.rules.batch import frame_with, lines_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.noc.classify import is_noc, names_a_drug
 
@@ -125,25 +125,15 @@ def code_facts(
         (price_51 | tos_g | drug_noc).alias("_drug_by_record"),
     )
     if crosswalk:
-        listed = (
-            ctx.refdata.lookup(
-                keys,
-                "ndc_hcpcs",
-                on={"_fk_code": "hcpcs_code"},
-                as_of="_fk_date",
-                columns={"ndc11": "_fk_ndc11"},
-            )
-            .group_by("_fk_code", "_fk_date")
-            .agg(
-                pl.col("_fk_ndc11").drop_nulls().n_unique().alias("xwalk_ndcs"),
-                pl.col("_fk_ndc11").drop_nulls().first().alias("xwalk_only_ndc"),
-                pl.col("ndc_hcpcs_release").first().alias("xwalk_release"),
-            )
-            .with_columns(
-                pl.when(pl.col("xwalk_ndcs") == 1)
-                .then(pl.col("xwalk_only_ndc"))
-                .alias("xwalk_only_ndc")
-            )
+        # Kept per (code, date class) across a server's small batches: the lookup gives
+        # every NDC row of the code, so the engine's lookup store cannot keep it itself.
+        listed = frame_with(
+            ctx,
+            "coding.crosswalk_ndcs",
+            keys.unique(),
+            ["_fk_code", "_fk_date"],
+            lambda asked: _crosswalk_ndcs(ctx, asked),
+            classed=("_fk_date", ("ndc_hcpcs",)),  # the date is only the lookup's as_of
         )
         facts = facts.join(listed, on=["_fk_code", "_fk_date"], how="left").with_columns(
             pl.col("xwalk_ndcs").fill_null(0)
@@ -160,6 +150,31 @@ def code_facts(
         facts.with_columns(pl.when(pl.col("valid").is_not_null()).then(drug).alias("drug"))
         .drop("_drug_by_record")
         .rename({"_fk_code": code, "_fk_date": date})
+    )
+
+
+def _crosswalk_ndcs(ctx: RuleContext, keys: pl.LazyFrame) -> pl.LazyFrame:
+    """Per (``_fk_code``, ``_fk_date``): the code's NDC count on the crosswalk release used
+    for the date, its only NDC when there is one, and the release."""
+    return (
+        ctx.refdata.lookup(
+            keys,
+            "ndc_hcpcs",
+            on={"_fk_code": "hcpcs_code"},
+            as_of="_fk_date",
+            columns={"ndc11": "_fk_ndc11"},
+        )
+        .group_by("_fk_code", "_fk_date")
+        .agg(
+            pl.col("_fk_ndc11").drop_nulls().n_unique().alias("xwalk_ndcs"),
+            pl.col("_fk_ndc11").drop_nulls().first().alias("xwalk_only_ndc"),
+            pl.col("ndc_hcpcs_release").first().alias("xwalk_release"),
+        )
+        .with_columns(
+            pl.when(pl.col("xwalk_ndcs") == 1)
+            .then(pl.col("xwalk_only_ndc"))
+            .alias("xwalk_only_ndc")
+        )
     )
 
 
