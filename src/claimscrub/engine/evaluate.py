@@ -147,22 +147,15 @@ def _plan(rule: Rule, finding: Finding, schema_key: Hashable | None = None) -> p
             if len(_ROW_SCHEMAS) >= _ROW_SCHEMAS_MAX:
                 _ROW_SCHEMAS.clear()
             _ROW_SCHEMAS[schema_key] = schema
-    # A finding points at a line whenever the rule's rows keep ``line_no`` (whatever the
-    # rule's scope, which says how far it looks); rules reporting on a whole claim drop it.
-    line_no = pl.col(c.LINE_NO) if c.LINE_NO in schema else pl.lit(None)
-    title = format_template(finding.fix_title, schema) if finding.fix_title else pl.lit(None)
+    line_no, constants, message, title = _output_columns(rule, finding, schema, schema_key)
+    fix = _fix_json(finding.fix)
     return rows.select(
         pl.col(c.CLAIM_KEY).cast(pl.Int64),
-        line_no.cast(pl.Int64).alias(c.LINE_NO),
-        pl.lit(rule.code).alias("rule"),
-        pl.lit(rule.severity.value).alias("severity"),
-        pl.lit(rule.confidence.value).alias("confidence"),
-        format_template(finding.message, schema).alias("message"),
-        _fix_json(finding.fix).alias("fix"),
-        pl.when(_fix_json(finding.fix).is_not_null())
-        .then(title)
-        .cast(pl.String)
-        .alias("fix_title"),
+        line_no,
+        *constants,
+        message,
+        fix.alias("fix"),
+        pl.when(fix.is_not_null()).then(title).cast(pl.String).alias("fix_title"),
         (finding.carc if finding.carc is not None else pl.lit(rule.carc, dtype=pl.String)).alias(
             "carc"
         ),
@@ -172,6 +165,45 @@ def _plan(rule: Rule, finding: Finding, schema_key: Hashable | None = None) -> p
             else pl.lit(list(rule.rarc), dtype=pl.List(pl.String))
         ).alias("rarc"),
     )
+
+
+# The output expressions of a rule that follow from its metadata, its message templates
+# and its row schema (see _output_columns), kept with the row schemas: building them
+# anew (literals, one formatting expression per placeholder) cost a claim checked through
+# the API a few milliseconds.
+_OUTPUT_COLUMNS: dict[Hashable, tuple[pl.Expr, list[pl.Expr], pl.Expr, pl.Expr]] = {}
+
+
+def _output_columns(
+    rule: Rule, finding: Finding, schema: pl.Schema, schema_key: Hashable | None
+) -> tuple[pl.Expr, list[pl.Expr], pl.Expr, pl.Expr]:
+    """(line number, [rule, severity, confidence], message, fix title) expressions."""
+    key = (
+        (schema_key, rule.severity, rule.confidence, finding.message, finding.fix_title)
+        if schema_key is not None
+        else None
+    )
+    if key is not None and key in _OUTPUT_COLUMNS:
+        return _OUTPUT_COLUMNS[key]
+    # A finding points at a line whenever the rule's rows keep ``line_no`` (whatever the
+    # rule's scope, which says how far it looks); rules reporting on a whole claim drop it.
+    line_no = pl.col(c.LINE_NO) if c.LINE_NO in schema else pl.lit(None)
+    title = format_template(finding.fix_title, schema) if finding.fix_title else pl.lit(None)
+    built = (
+        line_no.cast(pl.Int64).alias(c.LINE_NO),
+        [
+            pl.lit(rule.code).alias("rule"),
+            pl.lit(rule.severity.value).alias("severity"),
+            pl.lit(rule.confidence.value).alias("confidence"),
+        ],
+        format_template(finding.message, schema).alias("message"),
+        title,
+    )
+    if key is not None:
+        if len(_OUTPUT_COLUMNS) >= _ROW_SCHEMAS_MAX:
+            _OUTPUT_COLUMNS.clear()
+        _OUTPUT_COLUMNS[key] = built
+    return built
 
 
 class _FactsStore:
