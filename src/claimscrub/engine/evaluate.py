@@ -24,6 +24,9 @@ checks it on every rule case):
 - Big batches collect all rules as one query; small ones (a claim from the API) collect
   rule by rule, a few at a time on a shared thread pool, which is faster on a few lines;
   each rule's plan starts collecting as soon as it is built, while the next are built.
+- A rule that declares ``applies_when`` (the lines it can report on) is not run on a
+  batch where that is true for no line (:func:`_applying_to_no_line`): a claim for a
+  commercial plan builds none of the Medicare benefit facts.
 - Batches of more than about ``BUCKET_LINES`` lines are checked in patient buckets, so
   memory stays bounded (:func:`_patient_buckets`).
 """
