@@ -3,7 +3,8 @@ without such a line, and that never changes a finding.
 
 The Medicare benefit rules look only at lines whose payer pack applies the benefit, the
 routing rules at lines of one contractor, the payer-policy rules at codes their pack
-lists: a claim for a commercial plan needs none of them. Every rule case of such a rule
+lists, most modifier rules at lines with modifiers: a claim for a commercial plan needs
+none of the first. Every rule case of such a rule
 gives the same findings with the test switched off.
 """
 
@@ -14,13 +15,13 @@ from typing import Any
 
 import polars as pl
 import pytest
+from test_evaluate import _frames
 
 import claimscrub.engine.evaluate as engine
 from claimscrub.engine.evaluate import evaluate
 from claimscrub.refdata.catalog import default_refdata
 from claimscrub.rules.registry import load_builtin_rules
 from rule_cases import case_files, run_rule_case
-from test_evaluate import _frames
 
 GATED = {code for code, rule in load_builtin_rules().items() if rule.applies_when is not None}
 
@@ -36,7 +37,7 @@ def _gated_cases() -> list[Any]:
 
 def test_the_benefit_routing_and_policy_rules_declare_the_lines_they_check() -> None:
     prefixes = {code[:3] for code in GATED}
-    assert {"MCR", "RTE", "PAU"} <= prefixes
+    assert {"MCR", "RTE", "PAU", "MOD"} <= prefixes
     assert all(code in GATED for code in load_builtin_rules() if code.startswith("MCR"))
 
 
@@ -52,9 +53,7 @@ def test_findings_are_the_same_when_every_rule_runs(
 def test_a_rule_is_not_run_where_it_applies_to_no_line(monkeypatch: pytest.MonkeyPatch) -> None:
     lines, claims = _frames()  # J7505 and J7513 are not valid on their 2026 dates
     cod001 = load_builtin_rules()["COD001"]
-    only_j9999 = dataclasses.replace(
-        cod001, applies_when=lambda ctx: pl.col("hcpcs") == "J9999"
-    )
+    only_j9999 = dataclasses.replace(cod001, applies_when=lambda ctx: pl.col("hcpcs") == "J9999")
     result = evaluate([only_j9999], lines, claims, default_refdata())
     assert result.findings.height == 0
     assert result.skipped == []  # it had its data: nothing to report as skipped

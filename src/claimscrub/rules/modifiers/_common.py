@@ -5,9 +5,14 @@ Not a rule module; the MOD rules import it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from claimscrub.model import columns as c
+
+if TYPE_CHECKING:
+    from claimscrub.rules.context import RuleContext
 
 ROW_ID = "_row"  # a per-line id added by the rules (line numbers may repeat in bad input)
 # BETOS categories of the CMS HCPCS file that are drugs: O1D (chemotherapy), O1E (other
@@ -25,6 +30,12 @@ def modifier_list() -> pl.Expr:
     """The line's modifiers, normalised, never null."""
     mods = pl.col(c.MODIFIERS).fill_null(pl.lit([], dtype=pl.List(pl.String)))
     return mods.list.eval(normalised(pl.element()))
+
+
+def carries_modifiers(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line has at least one modifier: the ``applies_when`` of the rules that judge
+    the modifiers a line carries (a claim without any needs none of them)."""
+    return (pl.col(c.MODIFIERS).list.len() > 0).fill_null(False)
 
 
 def has_modifier(code: str) -> pl.Expr:

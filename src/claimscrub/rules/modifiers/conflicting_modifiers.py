@@ -9,7 +9,7 @@ from claimscrub.model import columns as c
 from claimscrub.refdata import curated
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.modifiers._common import modifier_list
+from claimscrub.rules.modifiers._common import carries_modifiers, modifier_list
 from claimscrub.rules.registry import rule
 
 
@@ -20,6 +20,7 @@ from claimscrub.rules.registry import rule
     carc="CO-4",
     inputs=(c.MODIFIERS,),
     source="rules.md §5 (KX with GY, JW with JZ, GA with GZ); §8 MODIFIER_CONFLICT",
+    applies_when=carries_modifiers,
 )
 def conflicting_modifiers(ctx: RuleContext) -> Finding:
     """The line carries two modifiers that say opposite things.

@@ -8,7 +8,12 @@ from claimscrub.diagnostics import Applicability, Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.modifiers._common import has_modifier, modifier_list, normalised
+from claimscrub.rules.modifiers._common import (
+    carries_modifiers,
+    has_modifier,
+    modifier_list,
+    normalised,
+)
 from claimscrub.rules.registry import rule
 
 
@@ -25,6 +30,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS, c.MODIFIERS),
     source="CMS JW/JZ FAQ and DME policy articles (not required on self-administered drugs); "
     "rules.md §5; §8 JW_JZ_NOT_APPLICABLE",
+    applies_when=carries_modifiers,
 )
 def jw_jz_on_self_administered_drug(ctx: RuleContext) -> Finding:
     """JW or JZ is on a self-administered drug line, where the discarded-drug policy does not apply.

@@ -10,7 +10,12 @@ from claimscrub.refdata import curated
 from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.modifiers._common import DRUG_BETOS, ROW_ID, exploded_modifiers
+from claimscrub.rules.modifiers._common import (
+    DRUG_BETOS,
+    ROW_ID,
+    carries_modifiers,
+    exploded_modifiers,
+)
 from claimscrub.rules.registry import rule
 
 
@@ -25,6 +30,7 @@ from claimscrub.rules.registry import rule
     options={"drug_betos": list(DRUG_BETOS)},
     source="rules.md §5 (RT/LT, E1-E4, FA-F9, TA-T9, NU/RR/UE, 59/XE/XS/XP/XU on drug lines); "
     "§8 MODIFIER_NOT_APPLICABLE",
+    applies_when=carries_modifiers,
 )
 def modifier_not_applicable_to_drug_line(ctx: RuleContext) -> Finding:
     """A drug line carries a modifier that never applies to drugs.

@@ -9,7 +9,7 @@ from claimscrub.model import columns as c
 from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.modifiers._common import ROW_ID, exploded_modifiers
+from claimscrub.rules.modifiers._common import ROW_ID, carries_modifiers, exploded_modifiers
 from claimscrub.rules.registry import rule
 
 # CPT (Level I) modifiers are two digits (59, 76) or digit + letter (Category II: 1P, 8P);
@@ -30,6 +30,7 @@ _AMBULANCE_PAIRS = r"^[DEGHIJNPRSX]{2}$"
     inputs=(c.MODIFIERS,),
     options={"unlisted_valid_patterns": [_AMBULANCE_PAIRS]},
     source="CMS HCPCS Level II file (modifier records: add / termination dates); rules.md §5, §8",
+    applies_when=carries_modifiers,
 )
 def modifier_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
     """A HCPCS Level II modifier on the line is unknown, or was not valid on the date of service.
