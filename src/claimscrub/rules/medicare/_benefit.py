@@ -326,8 +326,9 @@ def immuno_lines_status(ctx: RuleContext) -> pl.LazyFrame:
 def benefit_applies(_ctx: RuleContext | None = None) -> pl.Expr:
     """The pack applies the Medicare immunosuppressive drug benefit.
 
-    Also the ``applies_when`` of the rules that check only such lines (this module's
-    ``*_apply`` functions are too): the engine leaves them out of a batch without one.
+    Also the ``applies_when`` of the rules that check only such lines (as are
+    :func:`supply_fees_apply` and :func:`days_supply_limit_applies`): the engine leaves
+    them out of a batch without one.
     """
     return pl.col(BENEFIT_SETTING).fill_null(False)
 
