@@ -283,15 +283,18 @@ def settings_frame(packs: Mapping[str, Pack]) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def list_table(packs: Mapping[str, Pack], setting: str) -> pl.DataFrame:
-    """A list setting of every pack as one frame with a ``pack`` column."""
+def list_entries(packs: Mapping[str, Pack], setting: str) -> list[tuple[str, dict[str, Any]]]:
+    """(pack name, entry) for each entry of a list setting, every pack in turn."""
     if setting not in LIST_SETTINGS:
         raise KeyError(f"{setting} is not a list setting")
-    rows = [
-        {PACK: pack.name, **entry}
-        for pack in packs.values()
-        for entry in pack.settings.get(setting) or []
+    return [
+        (pack.name, entry) for pack in packs.values() for entry in pack.settings.get(setting) or []
     ]
+
+
+def list_table(packs: Mapping[str, Pack], setting: str) -> pl.DataFrame:
+    """A list setting of every pack as one frame with a ``pack`` column."""
+    rows = [{PACK: name, **entry} for name, entry in list_entries(packs, setting)]
     if not rows:
         return pl.DataFrame(schema={PACK: pl.String, "hcpcs": pl.String})
     return pl.DataFrame(rows, infer_schema_length=None)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from claimscrub.model import columns as c
-from claimscrub.payers.packs import PACK, list_table
+from claimscrub.payers.packs import PACK, list_entries, list_table
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
@@ -39,9 +39,8 @@ def listed_in(setting: str) -> Callable[[RuleContext], pl.Expr]:
 
     def listed(ctx: RuleContext) -> pl.Expr:
         pairs = [
-            f"{pack.name}\x1f{entry['hcpcs']}"
-            for pack in ctx.packs.values()
-            for entry in pack.settings.get(setting) or []
+            f"{name}\x1f{entry['hcpcs']}"
+            for name, entry in list_entries(ctx.packs, setting)
             if entry.get("hcpcs") is not None
         ]
         return _pack_code().is_in(pairs).fill_null(False)

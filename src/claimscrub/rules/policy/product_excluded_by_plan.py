@@ -6,7 +6,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
-from claimscrub.payers.packs import PACK
+from claimscrub.payers.packs import PACK, list_entries
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.policy._common import ROW_ID, ndc_digits, pack_list
@@ -15,7 +15,7 @@ from claimscrub.rules.registry import rule
 
 def _pack_excludes(ctx: RuleContext) -> pl.Expr:
     """The line's pack lists excluded products (only its entries are matched)."""
-    names = [p.name for p in ctx.packs.values() if p.settings.get("excluded_products")]
+    names = sorted({name for name, _ in list_entries(ctx.packs, "excluded_products")})
     return pl.col(PACK).is_in(names).fill_null(False)
 
 

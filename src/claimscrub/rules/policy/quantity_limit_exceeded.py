@@ -9,7 +9,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
-from claimscrub.payers.packs import PACK
+from claimscrub.payers.packs import PACK, list_entries
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.policy._common import (
@@ -37,7 +37,7 @@ _RENAMED = {"hcpcs": "_limit_hcpcs", "ndc": "_limit_ndc", "reason": "_limit_reas
 def _limited_codes(ctx: RuleContext) -> pl.Expr:
     """The line's code has a limit in some pack or in this rule's option (only such
     lines are checked)."""
-    packs = [e for pack in ctx.packs.values() for e in pack.settings.get("quantity_limits") or []]
+    packs = [entry for _, entry in list_entries(ctx.packs, "quantity_limits")]
     return codes_in([*packs, *(ctx.options.get("quantity_limits") or [])])
 
 
