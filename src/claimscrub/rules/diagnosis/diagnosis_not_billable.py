@@ -32,15 +32,16 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     ## What it checks
     Every diagnosis of the claim (837P/837I 2300 HI, JSON `diagnoses`, CSV dx1–dx12),
     compared without its dot with the ICD-10-CM release in force on the claim's date of
-    service (dataset `icd10cm`; bundled: FY2021-01, FY2025-04, FY2026-04). Only the
-    tabular's billable codes (codes no other code extends) may be reported: headings
-    such as Z94, T86.1 or D61.8 are refused, and so is a code the release does not
-    have. One finding per such diagnosis. The message says when the code belongs to
+    service (dataset `icd10cm`; bundled: FY2021-01, FY2024-10, FY2025-04, FY2026-04).
+    Only the tabular's billable codes (codes no other code extends) may be reported:
+    headings such as Z94, T86.1 or D61.8 are refused, and so is a code the release does
+    not have. (FY2024-10 comes from CDC's list of billable codes, so its headings carry no
+    title in the message.) One finding per such diagnosis. The message says when the code belongs to
     another release: not yet a code on that date (first billable in a later release),
     or deleted before it (billable in an earlier release, CARC 146).
 
-    A date no installed release covers (fiscal years 2022–2024 and the months before an
-    April update are not bundled) is judged by the releases either side of it: the
+    A date no installed release covers (fiscal years 2022 and 2023 and the months before
+    an April update are not bundled) is judged by the releases either side of it: the
     diagnosis is refused only when neither lists it as billable, and the message names
     both. Import the fiscal year's release to check such claims exactly.
 
@@ -115,9 +116,11 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     count = pl.col("_children").list.len()
     heading = pl.col("_billable").is_not_null()
     deleted = pl.col("_last_rank") < pl.col("_used_rank")
+    # A release built from CDC's code-descriptions file (FY2024-10) has no heading titles.
+    titled = pl.format(" ({})", pl.col("_description")).fill_null("")
     heading_text = pl.format(
-        "is a category heading ({}), not a billable code; {} billable code(s) lie below it",
-        pl.col("_description"),
+        "is a category heading{}, not a billable code; {} billable code(s) lie below it",
+        titled,
         count,
     )
     what = (
