@@ -153,7 +153,10 @@ def test_a_wheel_whose_metadata_states_no_mit_licence_stops_the_build(tmp_path: 
 )
 def test_a_manifest_entry_names_one_kind_of_source(tmp_path: Path, over: dict) -> None:
     spec = {k: v for k, v in _spec(_wheel(tmp_path), **over).items() if v is not None}
-    with pytest.raises(icd10cm.Icd10cmSourceError, match="either tabular and code_list"):
+    with pytest.raises(
+        icd10cm.Icd10cmSourceError,
+        match="either tabular and code_list, or codes_file, or hierarchy_json",
+    ):
         icd10cm_wheels.WheelRelease.from_manifest(spec)
 
 

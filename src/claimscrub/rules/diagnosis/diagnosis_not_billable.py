@@ -32,7 +32,8 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     ## What it checks
     Every diagnosis of the claim (837P/837I 2300 HI, JSON `diagnoses`, CSV dx1–dx12),
     compared without its dot with the ICD-10-CM release in force on the claim's date of
-    service (dataset `icd10cm`; bundled: FY2021-01, FY2024-10, FY2025-04, FY2026-04).
+    service (dataset `icd10cm`; bundled: FY2021-01, FY2022-10, FY2023-10, FY2024-10,
+    FY2025-04, FY2026-04).
     Only the tabular's billable codes (codes no other code extends) may be reported:
     headings such as Z94, T86.1 or D61.8 are refused, and so is a code the release does
     not have. (FY2024-10 comes from CDC's list of billable codes, so its headings carry no
@@ -40,8 +41,8 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     another release: not yet a code on that date (first billable in a later release),
     or deleted before it (billable in an earlier release, CARC 146).
 
-    A date no installed release covers (fiscal years 2022 and 2023 and the months before
-    an April update are not bundled) is judged by the releases either side of it: the
+    A date no installed release covers (April to September of 2022 and 2023, whose April
+    updates are not known, and the months before an April update of 2025 and 2026) is judged by the releases either side of it: the
     diagnosis is refused only when neither lists it as billable, and the message names
     both. Import the fiscal year's release to check such claims exactly.
 
