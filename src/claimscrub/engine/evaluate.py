@@ -16,7 +16,7 @@ checks it on every rule case):
   service only as the date of reference-data lookups are worked out per *date class*
   (:meth:`_BatchRefData.classed_dates`): two years of dates fall in about thirty classes.
 - On small batches (a claim from the API) those facts are kept across batches, per key
-  (:class:`_FactsStore`); reference-data lookups by the *class* of the date of service,
+  (:mod:`claimscrub.engine.facts_store`); reference-data lookups by the *class* of the date of service,
   so a date never seen before reuses its neighbours' answers
   (:mod:`claimscrub.refdata.date_classes`).
 - A rule that judges each line alone and declares ``distinct_on`` runs once per distinct
@@ -37,7 +37,6 @@ import datetime as dt
 import os
 import re
 import threading
-import weakref
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from polars.exceptions import PanicException
 
+from claimscrub.engine.facts_store import facts_store, stored_facts
 from claimscrub.engine.prepare import claim_rows
 from claimscrub.model import columns as c
 from claimscrub.model.schema import LINES_SCHEMA
@@ -209,26 +209,6 @@ def _output_columns(
     return built
 
 
-class _FactsStore:
-    """Facts already worked out for small batches, per reference data, across batches.
-
-    What a fact function says about a key (a code and a date, an NDC, a modifier list
-    ...) depends on the key and the reference data only, so an API serving one claim at
-    a time works each key out once. Each table holds the key columns, the facts and
-    ``_HIT``; a table that grows past ``FACTS_STORE_ROWS`` starts again.
-    """
-
-    def __init__(self) -> None:
-        self.tables: dict[Hashable, pl.DataFrame] = {}
-        self.lock = threading.Lock()
-        # dataset -> first days of its lookups' date classes (None: keyed by the date)
-        self.date_classes: dict[str, list[dt.date] | None] = {}
-
-
-_FACTS_STORES: weakref.WeakKeyDictionary[Any, _FactsStore] = weakref.WeakKeyDictionary()
-_FACTS_STORES_LOCK = threading.Lock()
-_HIT = "_facts_hit"
-FACTS_STORE_ROWS = 100_000
 # Answers of ``RefData.lookup`` are kept by the class of the date of service, not the
 # date (see :mod:`claimscrub.refdata.date_classes`): a claim with a date not seen before
 # reuses the answers of its neighbours. False keys them by the date (tests compare both).
@@ -240,14 +220,6 @@ FACTS_DATE_CLASSES = True
 # Rules whose ``applies_when`` is true on no line of a batch are not run there (they
 # could find nothing). False runs them anyway (tests compare both).
 APPLIES_WHEN = True
-
-
-def _facts_store(refdata: RefData) -> _FactsStore:
-    with _FACTS_STORES_LOCK:
-        store = _FACTS_STORES.get(refdata)
-        if store is None:
-            store = _FACTS_STORES[refdata] = _FactsStore()
-        return store
 
 
 class _BatchRefData:
@@ -401,34 +373,12 @@ class _BatchRefData:
         frame: pl.DataFrame,
     ) -> pl.DataFrame | None:
         """The columns ``facts`` adds to the rows of ``frame`` (its ``keys`` columns), each
-        key worked out once per reference data (see :class:`_FactsStore`).
+        key worked out once per reference data (see :mod:`claimscrub.engine.facts_store`).
 
         ``name`` must name everything ``facts`` depends on besides the key values and the
         reference data. None when ``facts`` does not give one row per key row.
         """
-        store = _facts_store(self._refdata)
-        names = list(keys)
-        with store.lock:
-            table = store.tables.get(name)
-        if table is not None:
-            found = frame.join(table, on=names, how="left", nulls_equal=True, maintain_order="left")
-            if found.get_column(_HIT).null_count() == 0:
-                return found.drop(*names, _HIT).rechunk()
-            missing = frame.filter(found.get_column(_HIT).is_null()).unique(maintain_order=True)
-        else:
-            missing = frame.unique(maintain_order=True)
-        new = facts(missing.lazy()).collect()
-        if new.height != missing.height:
-            return None
-        new = new.with_columns(pl.lit(True).alias(_HIT))
-        table = new if table is None else pl.concat([table, new], how="vertical_relaxed")
-        if table.height > FACTS_STORE_ROWS:
-            table = new
-        table = table.rechunk()
-        with store.lock:
-            store.tables[name] = table
-        found = frame.join(table, on=names, how="left", nulls_equal=True, maintain_order="left")
-        return found.drop(*names, _HIT).rechunk()
+        return stored_facts(facts_store(self._refdata), name, keys, facts, frame)
 
     def per_line(
         self, keys: Sequence[str], answers: pl.DataFrame, classed: ClassedDate | None = None
@@ -471,7 +421,7 @@ class _BatchRefData:
         when lookups are keyed by the date, ``LOOKUP_DATE_CLASSES``, unless ``always``)."""
         if not (LOOKUP_DATE_CLASSES or always):
             return None
-        store = _facts_store(self._refdata)
+        store = facts_store(self._refdata)
         with store.lock:
             if dataset in store.date_classes:
                 return store.date_classes[dataset]
