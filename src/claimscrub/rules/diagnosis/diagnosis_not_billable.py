@@ -33,18 +33,19 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     Every diagnosis of the claim (837P/837I 2300 HI, JSON `diagnoses`, CSV dx1–dx12),
     compared without its dot with the ICD-10-CM release in force on the claim's date of
     service (dataset `icd10cm`; bundled: FY2021-01, FY2022-10, FY2023-10, FY2024-10,
-    FY2025-04, FY2026-04).
-    Only the tabular's billable codes (codes no other code extends) may be reported:
-    headings such as Z94, T86.1 or D61.8 are refused, and so is a code the release does
-    not have. (FY2024-10 comes from CDC's list of billable codes, so its headings carry no
-    title in the message.) One finding per such diagnosis. The message says when the code belongs to
-    another release: not yet a code on that date (first billable in a later release),
-    or deleted before it (billable in an earlier release, CARC 146).
+    FY2025-04, FY2026-04). Only the tabular's billable codes (codes no other code
+    extends) may be reported: headings such as Z94, T86.1 or D61.8 are refused, and so
+    is a code the release does not have. (FY2024-10 comes from CDC's list of billable
+    codes, so its headings carry no title in the message.) One finding per such
+    diagnosis. The message says when the code belongs to another release: not yet a
+    code on that date (first billable in a later release), or deleted before it
+    (billable in an earlier release, CARC 146).
 
-    A date no installed release covers (April to September of 2022 and 2023, whose April
-    updates are not known, and the months before an April update of 2025 and 2026) is judged by the releases either side of it: the
-    diagnosis is refused only when neither lists it as billable, and the message names
-    both. Import the fiscal year's release to check such claims exactly.
+    A date no installed release covers (April to September 2022 and 2023, as April
+    updates of those years are not known; the months before the April updates of 2025
+    and 2026) is judged by the releases either side of it: the diagnosis is refused
+    only when neither lists it as billable, and the message names both. Import the
+    fiscal year's release to check such claims exactly.
 
     Left to DGN004: claims that use ICD-9 qualifiers and diagnoses made only of digits
     (ICD-9 codes).
