@@ -22,6 +22,7 @@ import pytest
 import claimscrub.engine.evaluate as engine
 import claimscrub.engine.prepare as preparation
 import claimscrub.rules.batch as batch_facts
+import claimscrub.rules.querying as querying
 from claimscrub.engine.evaluate import evaluate
 from claimscrub.engine.prepare import prepare_lines
 from claimscrub.readers.json_claims import read_json_claims
@@ -84,6 +85,11 @@ def test_distinct_evaluation_matches_line_by_line(
     # has no Medicare benefit line); run anyway, they find nothing more.
     monkeypatch.setattr(engine, "APPLIES_WHEN", False)
     assert run(10**12).equals(per_line)
+    # Small queries run on Polars' thread pool; collected where they are built instead,
+    # nothing changes.
+    monkeypatch.setattr(querying, "POOL_QUERIES", False)
+    assert run(10**12).equals(per_line)
+    assert run(0).equals(per_line)
 
 
 def test_rules_give_the_same_findings_without_the_engine_memo() -> None:

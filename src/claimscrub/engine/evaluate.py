@@ -22,8 +22,9 @@ checks it on every rule case):
 - A rule that judges each line alone and declares ``distinct_on`` runs once per distinct
   combination of those columns (:func:`_distinct_view`, :func:`_spread`).
 - Big batches collect all rules as one query; small ones (a claim from the API) collect
-  rule by rule, a few at a time on a shared thread pool, which is faster on a few lines;
-  each rule's plan starts collecting as soon as it is built, while the next are built.
+  rule by rule on Polars' own thread pool (:mod:`claimscrub.rules.querying`), which is
+  faster on a few lines; each rule's plan starts as soon as it is built, while the next
+  are built. The small queries that build a claim's shared facts run there too.
 - A rule that declares ``applies_when`` (the lines it can report on) is not run on a
   batch where that is true for no line (:func:`_applying_to_no_line`): a claim for a
   commercial plan builds none of the Medicare benefit facts.
@@ -34,11 +35,8 @@ checks it on every rule case):
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +50,7 @@ from claimscrub.model.schema import LINES_SCHEMA
 from claimscrub.refdata.date_classes import class_start, class_starts
 from claimscrub.rules.batch import SMALL_BATCH, ClassedDate
 from claimscrub.rules.context import RuleContext
+from claimscrub.rules.querying import Running, collect, start
 
 if TYPE_CHECKING:
     from claimscrub.payers.packs import Pack
@@ -281,7 +280,7 @@ class _BatchRefData:
         besides the batch.
         """
         if key not in self._shared:
-            self._shared[key] = build().collect(engine="in-memory").lazy()
+            self._shared[key] = collect(build()).lazy()
         return self._shared[key]
 
     def key_index(
@@ -446,7 +445,7 @@ class _BatchRefData:
         the facts store (computed once per reference data). Same result as the plain
         lookup; a key matching several table rows falls back to it.
         """
-        rows = frame.collect()
+        rows = collect(frame)
         keys = _lookup_keys(on, as_of)
         distinct = rows.select(keys).unique(maintain_order=True)
         answers = self._stored_lookup(key, on, as_of, columns, distinct)
@@ -703,9 +702,6 @@ def _evaluate_rules(
     )
     views: dict[tuple[str, ...], tuple[_BatchRefData, pl.Series]] = {}
     together = lines.height >= SMALL_BATCH_LINES
-    # A small batch's plans start collecting on the pool as soon as each is built: the
-    # threads run Polars (without the GIL) while this one builds the next rules' plans.
-    pending: list[tuple[Rule, Future[pl.DataFrame]]] = []
 
     def context(rule: Rule, rule_refdata: _BatchRefData) -> RuleContext:
         return RuleContext(
@@ -731,14 +727,13 @@ def _evaluate_rules(
             per_key = rule_refdata is not batch_refdata
             finding = rule.func(ctx)
             plan = _plan(rule, finding, _schema_key(rule, ctx, per_key, batch_key))
-            if together:
-                plans.append((rule, plan))
-            else:
-                pending.append((rule, _collectors().submit(plan.collect, engine="in-memory")))
+            plans.append((rule, plan))
         except (Exception, PanicException) as exc:  # noqa: BLE001 - one broken rule never hides the others
             broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
             spreads.pop(rule.code, None)
-    collected = _collect(plans, broken) if together else _results(pending, broken)
+    # A small batch's plans run on Polars' thread pool once all are built: started while
+    # this thread still builds, they would hold up its own small queries there.
+    collected = _collect(plans, broken) if together else _collect_each(plans, broken)
     frames = [
         _spread(frame, lines, spreads[rule.code]) if rule.code in spreads else frame
         for rule, frame in collected
@@ -807,9 +802,9 @@ def _collect(
 ) -> list[tuple[Rule, pl.DataFrame]]:
     """Collect every plan together; on failure, one by one to find the broken rule.
 
-    (A small batch's plans are collected one by one from the start, see
-    :func:`_evaluate_rules`: on a few lines, optimising and scheduling all the plans as
-    one query costs more than it saves.)
+    (A small batch's plans are collected each on its own from the start, see
+    :func:`_collect_each`: on a few lines, optimising and scheduling all the plans as one
+    query costs more than it saves.)
     """
     if not plans:
         return []
@@ -822,46 +817,28 @@ def _collect(
         return _collect_each(plans, broken)
 
 
-COLLECT_THREADS_ENV = "CLAIMSCRUB_COLLECT_THREADS"
-_COLLECTORS: ThreadPoolExecutor | None = None
-_COLLECTORS_LOCK = threading.Lock()
-
-
-def _collectors() -> ThreadPoolExecutor:
-    """Threads that collect small plans side by side (Polars releases the GIL while it
-    runs a query); one pool per process, so concurrent checks share it.
-
-    ``$CLAIMSCRUB_COLLECT_THREADS`` sets how many (default: the cores, at most 4); 1
-    collects one plan after the other. Under ``claimscrub serve --workers 2`` on two
-    cores, 1 and 2 measured the same within the run-to-run noise.
-    """
-    global _COLLECTORS
-    with _COLLECTORS_LOCK:
-        if _COLLECTORS is None:
-            wanted = os.environ.get(COLLECT_THREADS_ENV, "").strip()
-            default = min(4, os.cpu_count() or 1)
-            workers = max(1, int(wanted) if wanted.isdigit() else default)
-            _COLLECTORS = ThreadPoolExecutor(workers, thread_name_prefix="claimscrub-collect")
-        return _COLLECTORS
-
-
 def _collect_each(
     plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]]
 ) -> list[tuple[Rule, pl.DataFrame]]:
-    # A small plan keeps one core busy at most: collecting them on a few threads at once
-    # cut a single claim's check by about a sixth on two cores.
-    pending = [(rule, _collectors().submit(lf.collect, engine="in-memory")) for rule, lf in plans]
+    """Every plan started on Polars' thread pool, then each waited for in turn; a plan
+    that fails names its rule (see :mod:`claimscrub.rules.querying`)."""
+    pending: list[tuple[Rule, Running]] = []
+    for rule, lf in plans:
+        try:
+            pending.append((rule, start(lf)))
+        except (Exception, PanicException) as exc:  # noqa: BLE001
+            broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
     return _results(pending, broken)
 
 
 def _results(
-    pending: list[tuple[Rule, Future[pl.DataFrame]]], broken: list[tuple[str, str]]
+    pending: list[tuple[Rule, Running]], broken: list[tuple[str, str]]
 ) -> list[tuple[Rule, pl.DataFrame]]:
     """The collected frames of ``pending``, in order; a plan that failed names its rule."""
     collected = []
-    for rule, future in pending:
+    for rule, running in pending:
         try:
-            collected.append((rule, future.result()))
+            collected.append((rule, running.fetch_blocking()))
         except (Exception, PanicException) as exc:  # noqa: BLE001
             broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
     return collected

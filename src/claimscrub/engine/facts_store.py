@@ -23,6 +23,8 @@ from typing import Any
 
 import polars as pl
 
+from claimscrub.rules.querying import collect
+
 __all__ = ["FACTS_STORE_ROWS", "FactsStore", "facts_store", "stored_facts"]
 
 FACTS_STORE_ROWS = 100_000
@@ -148,7 +150,7 @@ def stored_facts(
         missing = frame.filter(found.get_column(_HIT).is_null()).unique(maintain_order=True)
     else:
         missing = frame.unique(maintain_order=True)
-    new = facts(missing.lazy()).collect()
+    new = collect(facts(missing.lazy()))
     if new.height != missing.height:
         return None
     new = new.with_columns(pl.lit(True).alias(_HIT))

@@ -12,6 +12,7 @@ import yaml
 from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK, Pack, PackError, pack_for_claims, with_pack_settings
 from claimscrub.rules.batch import SMALL_BATCH
+from claimscrub.rules.querying import collect
 
 _FILING_INDICATORS = Path(__file__).resolve().parent.parent / "payers" / "filing_indicators.yaml"
 
@@ -108,12 +109,12 @@ def _pack_settings(keys: pl.DataFrame, packs: Mapping[str, Pack]) -> list[pl.Ser
     """
 
     def joined() -> list[pl.Series]:
-        return with_pack_settings(keys.lazy(), packs).collect().drop(keys.columns).get_columns()
+        return collect(with_pack_settings(keys.lazy(), packs)).drop(keys.columns).get_columns()
 
     if keys.height < SMALL_BATCH:
         return joined()
     distinct = keys.unique(maintain_order=True)
-    settings = with_pack_settings(distinct.lazy(), packs).collect()
+    settings = collect(with_pack_settings(distinct.lazy(), packs))
     if settings.height != distinct.height:  # overlapping periods: the join's semantics
         return joined()
     position = keys.join(

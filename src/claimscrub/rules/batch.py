@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from claimscrub.rules.querying import collect
+
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
 
@@ -104,7 +106,7 @@ def lines_with(
                     added, on=list(keys), how="left", nulls_equal=True, maintain_order="left"
                 )
             return frame
-        out = frame.collect()
+        out = collect(frame)
         if out.height < SMALL_BATCH:  # each line as its own key row
             cached = getattr(ctx.refdata, "cached_facts", None)
             for number, (keys, facts) in enumerate(parts):
@@ -112,7 +114,7 @@ def lines_with(
                 added = (
                     cached((name, number), keys, facts, own)
                     if cached is not None
-                    else facts(own.lazy()).collect().drop(keys).rechunk()
+                    else collect(facts(own.lazy())).drop(keys).rechunk()
                 )
                 if added is None or added.height != own.height:
                     raise ValueError(f"{name}: facts must give one row per key row")
@@ -120,7 +122,7 @@ def lines_with(
             return out.lazy()
         for keys, facts in parts:
             distinct, index = key_index(list(keys), classed)
-            added = facts(distinct.lazy()).collect().drop(keys)
+            added = collect(facts(distinct.lazy())).drop(keys)
             if added.height != distinct.height:
                 raise ValueError(f"{name}: facts must give one row per key row")
             out = out.hstack(added.select(pl.all().gather(index)).rechunk())
@@ -178,7 +180,7 @@ def with_key_row(ctx: RuleContext, frame: pl.LazyFrame, keys: Sequence[str]) -> 
             distinct, on=list(keys), how="left", nulls_equal=True, maintain_order="left"
         )
     index = key_index(list(keys))[1]
-    return frame.collect().hstack([index.alias(KEY_ROW).rechunk()]).lazy()
+    return collect(frame).hstack([index.alias(KEY_ROW).rechunk()]).lazy()
 
 
 def _facts_store(ctx: RuleContext) -> Callable[..., pl.DataFrame | None] | None:
@@ -214,7 +216,7 @@ def keyed_table(
         cached = _facts_store(ctx)
         if cached is None:
             return build(distinct, True)
-        rows = distinct.collect()
+        rows = collect(distinct)
         names = list(keys)
 
         def facts(asked: pl.LazyFrame) -> pl.LazyFrame:
@@ -260,7 +262,7 @@ def frame_with(
     names = list(keys)
     cached = _facts_store(ctx)
     if cached is not None:
-        rows = frame.collect()
+        rows = collect(frame)
         distinct = rows.select(names).unique(maintain_order=True)
         asked = _classed_keys(ctx, distinct, classed)
         added = cached(("frame_with", name), names, facts, asked)

@@ -45,6 +45,7 @@ from claimscrub.rules.coding.code_qualifier_not_hcpcs import hcpcs_coded
 from claimscrub.rules.coding.facts import FACTS, at_most_three_decimals, code_facts, number_text
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.ndc.normalise import hyphenated, with_ndc_parse
+from claimscrub.rules.querying import collect
 
 ORAL = "oral"
 
@@ -134,7 +135,7 @@ def _product_base(ctx: RuleContext, distinct: pl.LazyFrame, eager: bool) -> pl.L
     """
 
     def shared(frame: pl.LazyFrame) -> pl.LazyFrame:
-        return frame.collect().lazy() if eager else frame.cache()
+        return collect(frame).lazy() if eager else frame.cache()
 
     # The NDC strings are few: read each once, then attach the parse to the triples.
     submitted = distinct.select(c.NDC).unique().filter(pl.col(c.NDC).is_not_null())

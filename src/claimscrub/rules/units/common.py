@@ -31,6 +31,7 @@ import polars as pl
 from claimscrub.model import columns as c
 from claimscrub.refdata.curated import single_dose_containers
 from claimscrub.rules.batch import batch_shared, lines_with
+from claimscrub.rules.querying import collect
 
 __all__ = ["batch_shared"]  # re-exported: other rule packages import it from here
 
@@ -318,9 +319,9 @@ def _with_jw_group(lines: pl.LazyFrame) -> pl.LazyFrame:
     # A join against the few (claim, code, date) groups that have a JW line, computed as
     # one narrow column and attached: a window over three keys on every line is slow.
     group = [c.CLAIM_KEY, c.HCPCS, c.DOS_FROM]
-    frame = lines.collect()
+    frame = collect(lines)
     with_jw = frame.lazy().filter(has_modifier(JW)).select(group).unique()
-    flag = (
+    flag = collect(
         frame.lazy()
         .select(group)
         .join(
@@ -331,9 +332,7 @@ def _with_jw_group(lines: pl.LazyFrame) -> pl.LazyFrame:
             maintain_order="left",
         )
         .select(pl.col(JW_GROUP).fill_null(False))
-        .collect()
-        .rechunk()
-    )
+    ).rechunk()
     return frame.hstack(flag).lazy()
 
 
