@@ -70,10 +70,13 @@ __all__ = [
     "IcdRelease",
     "build",
     "code_list_billable_codes",
+    "file_sha256",
+    "release_provenance",
     "licence_statement",
     "locate_package_files",
     "normalize",
     "release_from_file_name",
+    "with_derived_columns",
 ]
 
 DATASET = "icd10cm"
@@ -405,6 +408,52 @@ def normalize(xml_path: Path) -> pl.DataFrame:
     return _frame(cols)
 
 
+def with_derived_columns(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` (code, description, billable, chapter, parent) with the dotted code and the
+    category added, in the column order of ``SCHEMA``."""
+    code = pl.col("code")
+    return df.with_columns(
+        code_dotted=pl.when(code.str.len_chars() > 3)
+        .then(pl.concat_str(code.str.slice(0, 3), pl.lit("."), code.str.slice(3)))
+        .otherwise(code),
+        category=code.str.slice(0, 3),
+    ).select(SCHEMA.names())
+
+
+def release_provenance(
+    release: IcdRelease,
+    source: Path,
+    *,
+    title: str,
+    recovered_from: str,
+    licence: str,
+    normaliser_version: str,
+    notes: str,
+) -> dict[str, Any]:
+    """The provenance dict of ``claimscrub.refdata.store`` for a release built from ``source``."""
+    return {
+        "dataset": DATASET,
+        "release": release.release,
+        "effective_from": release.effective_from.isoformat(),
+        "effective_to": release.effective_to.isoformat(),
+        "publisher": PUBLISHER,
+        "title": title,
+        "source_file": Path(source).name,
+        "source_sha256": file_sha256(source),
+        "recovered_from": recovered_from,
+        "licence": licence,
+        "imported_at": None,
+        "normaliser_version": normaliser_version,
+        "notes": notes,
+    }
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a source file, for the provenance."""
+    with Path(path).open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def _frame(cols: _Columns) -> pl.DataFrame:
     df = pl.DataFrame(
         {
@@ -416,13 +465,7 @@ def _frame(cols: _Columns) -> pl.DataFrame:
         },
         schema={k: SCHEMA[k] for k in ("code", "description", "billable", "chapter", "parent")},
     )
-    code = pl.col("code")
-    df = df.with_columns(
-        code_dotted=pl.when(code.str.len_chars() > 3)
-        .then(pl.concat_str(code.str.slice(0, 3), pl.lit("."), code.str.slice(3)))
-        .otherwise(code),
-        category=code.str.slice(0, 3),
-    ).select(SCHEMA.names())
+    df = with_derived_columns(df)
     dupes = df.filter(pl.col("code").is_duplicated())["code"].unique().sort()
     if dupes.len():
         raise Icd10cmSourceError(f"codes listed more than once: {dupes.head(10).to_list()}")
@@ -529,8 +572,7 @@ def build(
     recovered_from = recovered_from or "CDC tabular XML supplied by the user"
     xml_path = Path(xml_path)
 
-    with xml_path.open("rb") as fh:
-        sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
+    sha256 = file_sha256(xml_path)
     cols, version, title = _parse(xml_path)
     df = _frame(cols)
     rel = _release_of(xml_path.name, version, release)

@@ -23,20 +23,14 @@ or an empty file stops the build with the file name and line number.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from claimscrub.refdata.sources.icd10cm import (
-    DATASET,
-    PUBLISHER,
-    SCHEMA,
-    Icd10cmSourceError,
-    IcdRelease,
-)
+from claimscrub.refdata.sources import icd10cm
+from claimscrub.refdata.sources.icd10cm import Icd10cmSourceError, IcdRelease
 
 __all__ = ["NORMALISER_VERSION", "build", "headings_and_parents", "read_codes_file"]
 
@@ -124,21 +118,11 @@ def _frame(codes: list[str], descriptions: list[str]) -> pl.DataFrame:
             "billable": [True] * len(codes) + [False] * len(headings),
             "parent": [parents[code] for code in all_codes],
         },
-        schema={k: SCHEMA[k] for k in ("code", "description", "billable", "parent")},
+        schema={k: icd10cm.SCHEMA[k] for k in ("code", "description", "billable", "parent")},
     )
-    code = pl.col("code")
     # Sorted by code, a heading comes before the codes that begin with it, as in the tabular.
-    return (
-        df.with_columns(
-            code_dotted=pl.when(code.str.len_chars() > 3)
-            .then(pl.concat_str(code.str.slice(0, 3), pl.lit("."), code.str.slice(3)))
-            .otherwise(code),
-            chapter=pl.lit(None, dtype=pl.String),
-            category=code.str.slice(0, 3),
-        )
-        .sort("code")
-        .select(SCHEMA.names())
-    )
+    chapter = pl.lit(None, dtype=pl.String).alias("chapter")
+    return icd10cm.with_derived_columns(df.with_columns(chapter).sort("code"))
 
 
 def build(
@@ -163,33 +147,25 @@ def build(
         Icd10cmSourceError: the file is malformed (see :func:`read_codes_file`).
     """
     codes_path = Path(codes_path)
-    with codes_path.open("rb") as fh:
-        sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
     codes, descriptions = read_codes_file(codes_path)
     df = _frame(codes, descriptions)
     headings = df.height - len(codes)
-    provenance: dict[str, Any] = {
-        "dataset": DATASET,
-        "release": release.release,
-        "effective_from": release.effective_from.isoformat(),
-        "effective_to": release.effective_to.isoformat(),
-        "publisher": PUBLISHER,
-        "title": (
+    provenance = icd10cm.release_provenance(
+        release,
+        codes_path,
+        title=(
             f"ICD-10-CM code descriptions in tabular order, FY{release.fiscal_year} release "
             f"(effective {release.effective_from.isoformat()})"
         ),
-        "source_file": codes_path.name,
-        "source_sha256": sha256,
-        "recovered_from": recovered_from,
-        "licence": licence,
-        "imported_at": None,
-        "normaliser_version": NORMALISER_VERSION,
-        "notes": (
+        recovered_from=recovered_from,
+        licence=licence,
+        normaliser_version=NORMALISER_VERSION,
+        notes=(
             f"{df.height} codes: {len(codes)} billable codes as listed in the file, with "
             f"CDC's descriptions, and {headings} headings implied by them (every beginning "
             "of a billable code from its 3rd character, placeholder X padding excepted). "
             "Headings have no description and no row has a chapter: the file gives neither. "
             "Chapters and blocks are not rows."
         ),
-    }
+    )
     return df, provenance

