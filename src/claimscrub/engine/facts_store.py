@@ -8,8 +8,9 @@ grows past ``FACTS_STORE_ROWS`` starts again.
 Finding a few rows' keys in a table: a join hashes the whole table on every call (about
 0.4 ms for a few thousand rows on this machine class, and a claim asks some 50 times), so
 each table also keeps a dictionary from key values to row, and the rows of a small frame
-are found there and gathered (about 0.04 ms). Keys whose values Python would compare
-differently from a join (floats, with NaN; lists) are joined as before.
+are found there and gathered (about 0.04 ms). Lists and structs (a modifier list, a
+patient's transplants) are frozen into tuples first; keys whose values Python would
+compare differently from a join (floats, with NaN; decimals; datetimes) are joined.
 """
 
 from __future__ import annotations
