@@ -12,12 +12,19 @@ from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
 
 
+def code_repeated_in_claim(_ctx: RuleContext | None = None) -> pl.Expr:
+    """Another line of the claim has the same code: the ``applies_when`` of DUP001 (a line
+    whose code is alone on its claim repeats nothing, and nothing repeats it)."""
+    return pl.col(c.HCPCS).is_not_null() & (pl.len().over(c.CLAIM_KEY, c.HCPCS) > 1)
+
+
 @rule(
     code="DUP001",
     name="duplicate-line-in-claim",
     severity=Severity.ERROR,
     carc="CO-18",
     inputs=(c.HCPCS,),
+    applies_when=code_repeated_in_claim,
     source="rules.md §8 DUPLICATE (CARC 18: exact duplicate claim/line)",
 )
 def duplicate_line_in_claim(ctx: RuleContext) -> Finding:
@@ -58,7 +65,7 @@ def duplicate_line_in_claim(ctx: RuleContext) -> Finding:
     lines = (
         lines_with_keys(ctx)
         .with_row_index(ROW_ID)
-        .filter(pl.col(c.HCPCS).is_not_null())
+        .filter(code_repeated_in_claim())
         # Only lines of groups of two or more can repeat (or be repeated): the sort and the
         # windows below then run on those few lines.
         .filter(pl.len().over(group) > 1)
