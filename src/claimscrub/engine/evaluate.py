@@ -16,15 +16,15 @@ checks it on every rule case):
   service only as the date of reference-data lookups are worked out per *date class*
   (:meth:`_BatchRefData.classed_dates`): two years of dates fall in about thirty classes.
 - On small batches (a claim from the API) those facts are kept across batches, per key
-  (:mod:`claimscrub.engine.facts_store`); reference-data lookups by the *class* of the date of service,
-  so a date never seen before reuses its neighbours' answers
+  (:mod:`claimscrub.engine.facts_store`); reference-data lookups by the *class* of the
+  date of service, so a date never seen before reuses its neighbours' answers
   (:mod:`claimscrub.refdata.date_classes`).
 - A rule that judges each line alone and declares ``distinct_on`` runs once per distinct
   combination of those columns (:func:`_distinct_view`, :func:`_spread`).
 - Big batches collect all rules as one query; small ones (a claim from the API) collect
   rule by rule on Polars' own thread pool (:mod:`claimscrub.rules.querying`), which is
-  faster on a few lines; each rule's plan starts as soon as it is built, while the next
-  are built. The small queries that build a claim's shared facts run there too.
+  faster on a few lines; the plans start once all are built. The small queries that
+  build a claim's shared facts run there too.
 - A rule that declares ``applies_when`` (the lines it can report on) is not run on a
   batch where that is true for no line (:func:`_applying_to_no_line`): a claim for a
   commercial plan builds none of the Medicare benefit facts.
