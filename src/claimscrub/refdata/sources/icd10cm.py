@@ -64,18 +64,21 @@ import polars as pl
 __all__ = [
     "DATASET",
     "NORMALISER_VERSION",
+    "PLACEHOLDER",
     "PUBLISHER",
     "SCHEMA",
+    "SEVENTH_POSITION",
     "Icd10cmSourceError",
     "IcdRelease",
     "build",
     "code_list_billable_codes",
     "file_sha256",
-    "release_provenance",
     "licence_statement",
     "locate_package_files",
     "normalize",
     "release_from_file_name",
+    "release_provenance",
+    "undotted",
     "with_derived_columns",
 ]
 
@@ -139,8 +142,8 @@ _EXCEPTION_RE = re.compile(
 _EXCEPTION_HINT_RE = re.compile(r"7th character.*not apply", re.IGNORECASE | re.DOTALL)
 _EXCEPTION_VALUE_RE = re.compile(r"(?:^|\bor\s+|,\s*)([0-9A-Z])\s+-\s")
 # A 7th-character code is always 7 characters long: shorter stems are padded with this.
-_PLACEHOLDER = "X"
-_SEVENTH_POSITION = 6
+PLACEHOLDER = "X"
+SEVENTH_POSITION = 6
 
 
 class Icd10cmSourceError(ValueError):
@@ -248,7 +251,7 @@ def _parse_exception(text: str, where: str, code: str) -> _SeventhException | No
             )
         return None
     values = frozenset(_EXCEPTION_VALUE_RE.findall(match["values"].strip()))
-    scope = _undotted(match["scope"])
+    scope = undotted(match["scope"])
     if not values or not scope.startswith(code):
         raise Icd10cmSourceError(
             f"{where}: cannot apply the 7th-character exception in the notes of {code}: "
@@ -291,7 +294,7 @@ class _Columns:
         self.parent.append(parent)
 
 
-def _undotted(code: str) -> str:
+def undotted(code: str) -> str:
     """``Z94.0`` -> ``Z940``: the form claims carry (837 HI segments send codes without dots)."""
     return code.replace(".", "").strip().upper()
 
@@ -327,7 +330,7 @@ def _parse(xml_path: Path) -> tuple[_Columns, str | None, str | None]:
             parent_tag = tags[-1] if tags else ""
             if tag == "name" and parent_tag == "diag":
                 current = diags[-1]
-                current.code = _undotted(elem.text or "")
+                current.code = undotted(elem.text or "")
                 if not current.code:
                     raise Icd10cmSourceError(f"{where}: a <diag> has an empty <name>")
                 current.row = len(cols.code)
@@ -386,11 +389,11 @@ def _close_diag(diag: _Diag, cols: _Columns, chapter: str, where: str) -> None:
     if diag.has_children:
         return
     rule = diag.seventh or diag.inherited
-    if not rule or len(diag.code) > _SEVENTH_POSITION:
+    if not rule or len(diag.code) > SEVENTH_POSITION:
         # A leaf without a 7th-character rule, or an explicit 7-character code: billable.
         cols.billable[diag.row] = True
         return
-    stem = diag.code.ljust(_SEVENTH_POSITION, _PLACEHOLDER)
+    stem = diag.code.ljust(SEVENTH_POSITION, PLACEHOLDER)
     base = cols.description[diag.row]
     for char, meaning in rule:
         if any(exception.excludes(stem, char) for exception in diag.exceptions):
@@ -483,7 +486,7 @@ def _read_code_list(path: Path) -> set[str]:
         token = raw.split(" ", 1)[0].strip()
         if not token or token.isdigit() or "-" in token:
             continue
-        codes.add(_undotted(token))
+        codes.add(undotted(token))
     return codes
 
 

