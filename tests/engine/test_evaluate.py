@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 
+import claimscrub.engine.evaluate as engine
 from claimscrub.diagnostics import Severity
 from claimscrub.engine.evaluate import evaluate, format_template
 from claimscrub.model.schema import CLAIMS_SCHEMA, LINES_SCHEMA, conform
@@ -44,7 +46,12 @@ def _lazy_broken(ctx):  # noqa: ANN001, ANN202 - fails only when collected
     )
 
 
-def test_broken_rules_are_reported_and_do_not_hide_others() -> None:
+@pytest.mark.parametrize("big", [False, True], ids=["small batch", "big batch"])
+def test_broken_rules_are_reported_and_do_not_hide_others(
+    big: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if big:  # all plans as one query, which fails, then each on its own to find the culprit
+        monkeypatch.setattr(engine, "SMALL_BATCH_LINES", 0)
     lines, claims = _frames()
     rules = [
         load_builtin_rules()["COD001"],

@@ -814,21 +814,27 @@ def _collect(
         frames = pl.collect_all([lf for _, lf in plans], engine="in-memory")
         return [(rule, frame) for (rule, _), frame in zip(plans, frames, strict=True)]
     except (Exception, PanicException):  # noqa: BLE001 - isolate the culprit below
-        return _collect_each(plans, broken)
+        # One at a time: a big batch's plans each hold much memory.
+        return _collect_each(plans, broken, at_once=False)
 
 
 def _collect_each(
-    plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]]
+    plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]], *, at_once: bool = True
 ) -> list[tuple[Rule, pl.DataFrame]]:
-    """Every plan started on Polars' thread pool, then each waited for in turn; a plan
-    that fails names its rule (see :mod:`claimscrub.rules.querying`)."""
+    """Each plan collected on Polars' thread pool (see :mod:`claimscrub.rules.querying`);
+    a plan that fails names its rule. ``at_once``: every plan is started before the first
+    is waited for; otherwise each is waited for before the next starts."""
+    collected: list[tuple[Rule, pl.DataFrame]] = []
     pending: list[tuple[Rule, Running]] = []
     for rule, lf in plans:
         try:
             pending.append((rule, start(lf)))
         except (Exception, PanicException) as exc:  # noqa: BLE001
             broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
-    return _results(pending, broken)
+        if not at_once:
+            collected += _results(pending, broken)
+            pending = []
+    return collected + _results(pending, broken)
 
 
 def _results(
