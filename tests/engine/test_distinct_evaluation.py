@@ -85,6 +85,10 @@ def test_distinct_evaluation_matches_line_by_line(
     # has no Medicare benefit line); run anyway, they find nothing more.
     monkeypatch.setattr(engine, "APPLIES_WHEN", False)
     assert run(10**12).equals(per_line)
+    # A small batch's queries are not optimised by Polars; optimised, nothing changes.
+    monkeypatch.setattr(querying, "OPTIMISE_SMALL", True)
+    assert run(10**12).equals(per_line)
+    monkeypatch.setattr(querying, "OPTIMISE_SMALL", False)
     # Small queries run on Polars' thread pool; collected where they are built instead,
     # nothing changes.
     monkeypatch.setattr(querying, "POOL_QUERIES", False)

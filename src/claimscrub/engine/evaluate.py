@@ -24,7 +24,8 @@ checks it on every rule case):
 - Big batches collect all rules as one query; small ones (a claim from the API) collect
   rule by rule on Polars' own thread pool (:mod:`claimscrub.rules.querying`), which is
   faster on a few lines; the plans start once all are built. The small queries that
-  build a claim's shared facts run there too.
+  build a claim's shared facts run there too, and none of a small batch's queries is
+  optimised by Polars (optimising costs more than it saves on a few rows).
 - A rule that declares ``applies_when`` (the lines it can report on) is not run on a
   batch where that is true for no line (:func:`_applying_to_no_line`): a claim for a
   commercial plan builds none of the Medicare benefit facts.
@@ -50,7 +51,7 @@ from claimscrub.model.schema import LINES_SCHEMA
 from claimscrub.refdata.date_classes import class_start, class_starts
 from claimscrub.rules.batch import SMALL_BATCH, ClassedDate
 from claimscrub.rules.context import RuleContext
-from claimscrub.rules.querying import Running, collect, start
+from claimscrub.rules.querying import Running, collect, optimised, start
 
 if TYPE_CHECKING:
     from claimscrub.payers.packs import Pack
@@ -619,9 +620,10 @@ def evaluate(
     found: list[pl.DataFrame] = []
     broken: dict[str, str] = {}
     for bucket_lines, bucket_claims, bucket_history in _patient_buckets(lines, claims, history):
-        frames, errors = _evaluate_rules(
-            runnable, bucket_lines, bucket_claims, refdata, bucket_history, options, packs or {}
-        )
+        with optimised(bucket_lines.height >= SMALL_BATCH_LINES):
+            frames, errors = _evaluate_rules(
+                runnable, bucket_lines, bucket_claims, refdata, bucket_history, options, packs or {}
+            )
         found.extend(frames)
         for code, error in errors:
             broken.setdefault(code, error)

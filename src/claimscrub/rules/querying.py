@@ -15,17 +15,30 @@ on the pool).
 Polars calls background mode unstable (its API may change without notice); it is used
 here only through :func:`start` and :func:`collect`, and ``POOL_QUERIES = False`` turns
 it off (tests compare both).
+
+Inside ``optimised(False)`` (the engine's evaluation of a small batch) queries are
+collected without Polars' query optimisations: on a few rows, optimising a query (pushing
+predicates and projections down, eliminating common subplans ...) costs more than it
+saves. Measured on a 5-line claim (benchmarks/engine.py, 2 cores): 127 -> 112 ms median
+for the same claim, 187 -> 162 ms for a stream of different ones. The optimisations never
+change a result; ``OPTIMISE_SMALL = True`` keeps them on (tests compare both).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 import polars as pl
 
-__all__ = ["POOL_QUERIES", "Running", "collect", "start"]
+__all__ = ["OPTIMISE_SMALL", "POOL_QUERIES", "Running", "collect", "optimised", "start"]
 
 POOL_QUERIES = True
+OPTIMISE_SMALL = False
+_OPTIMISED: ContextVar[bool] = ContextVar("claimscrub_optimised_queries", default=True)
+_NO_OPTIMISATIONS = pl.QueryOptFlags.none()
 
 
 class Running(Protocol):
@@ -44,12 +57,25 @@ class _Done:
         return self._frame
 
 
+@contextmanager
+def optimised(optimise: bool) -> Iterator[None]:
+    """Within this block (on this thread or task), queries started here are optimised by
+    Polars or not (see the module docstring): not for the queries of a small batch, unless
+    ``OPTIMISE_SMALL``."""
+    token = _OPTIMISED.set(optimise or OPTIMISE_SMALL)
+    try:
+        yield
+    finally:
+        _OPTIMISED.reset(token)
+
+
 def start(query: pl.LazyFrame) -> Running:
     """Start ``query`` on Polars' thread pool; a query that cannot start raises here, one
     that fails raises from ``fetch_blocking``."""
+    flags = {} if _OPTIMISED.get() else {"optimizations": _NO_OPTIMISATIONS}
     if not POOL_QUERIES:
-        return _Done(query.collect(engine="in-memory"))
-    return query.collect(background=True)
+        return _Done(query.collect(engine="in-memory", **flags))
+    return query.collect(background=True, **flags)
 
 
 def collect(query: pl.LazyFrame) -> pl.DataFrame:
