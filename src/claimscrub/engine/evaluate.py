@@ -49,7 +49,7 @@ from claimscrub.engine.prepare import claim_rows
 from claimscrub.model import columns as c
 from claimscrub.model.schema import LINES_SCHEMA
 from claimscrub.refdata.date_classes import class_start, class_starts
-from claimscrub.rules.batch import SMALL_BATCH, ClassedDate
+from claimscrub.rules.batch import SMALL_BATCH, ClassedDate, with_column_replaced
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.querying import Running, collect, optimised, start
 
@@ -296,7 +296,7 @@ class _BatchRefData:
         dated = self.classed_dates(*classed) if classed and classed[0] in names else None
         memo = (names, classed if dated is not None else None)
         if memo not in self._keys:
-            framed = self._lines.select(names)
+            framed = self._lines[list(names)]
             codes = []
             for name in names:  # each column's codes serve every key set that uses it
                 if dated is not None and name == dated.name:
@@ -332,6 +332,8 @@ class _BatchRefData:
         starts = self._union_classes(tuple(datasets)) if FACTS_DATE_CLASSES else None
         if starts is None or dates.dtype != pl.Date:
             return None
+        if dates.len() < SMALL_BATCH_LINES:  # a few dates: classed in place, no join back
+            return class_start(dates, starts)
         distinct = dates.unique()
         table = pl.DataFrame([distinct, class_start(distinct, starts).alias("_class")])
         return (
@@ -408,7 +410,7 @@ class _BatchRefData:
         asked = distinct
         starts = self._date_classes(dataset) if as_of is not None else None
         if starts is not None and as_of not in on and distinct.schema[as_of] == pl.Date:
-            asked = distinct.with_columns(class_start(distinct.get_column(as_of), starts))
+            asked = with_column_replaced(distinct, class_start(distinct.get_column(as_of), starts))
         return self.cached_facts(
             ("lookup", *key),
             keys,
@@ -447,14 +449,12 @@ class _BatchRefData:
         lookup; a key matching several table rows falls back to it.
         """
         rows = collect(frame)
-        keys = _lookup_keys(on, as_of)
-        distinct = rows.select(keys).unique(maintain_order=True)
-        answers = self._stored_lookup(key, on, as_of, columns, distinct)
+        # The store answers each row, in order: no join back on the keys.
+        answers = self._stored_lookup(key, on, as_of, columns, rows[_lookup_keys(on, as_of)])
         if answers is None:
             return self._refdata.lookup(rows.lazy(), key[0], on, as_of=as_of, columns=columns)
         _refuse_overwrite(answers.columns, rows.columns)
-        table = distinct.hstack(answers.get_columns())
-        return rows.join(table, on=keys, how="left", nulls_equal=True, maintain_order="left").lazy()
+        return rows.hstack(answers.get_columns()).lazy()
 
     def lookup(
         self,
@@ -483,7 +483,7 @@ class _BatchRefData:
             # The answer depends on the date only through its class (small batches class
             # it in _stored_lookup): one key row per class, not per date.
             classed = (as_of, (dataset,)) if as_of is not None and as_of not in on else None
-            distinct = self._lines.select(keys) if small else self.key_index(keys, classed)[0]
+            distinct = self._lines[keys] if small else self.key_index(keys, classed)[0]
             if small:
                 answers = self._stored_lookup(key, on, as_of, columns, distinct)
                 answers = distinct.hstack(answers.get_columns()) if answers is not None else None

@@ -173,10 +173,10 @@ def _grown(
     from the rows the keys of ``asked`` need."""
     if table is not None:
         if table.rows is not None:
-            fresh = [row not in table.rows for row in _key_rows(new.select(names), table.nested)]
+            fresh = [row not in table.rows for row in _key_rows(new[names], table.nested)]
             new = new.filter(pl.Series(fresh, dtype=pl.Boolean))
         else:
-            new = new.join(table.frame.select(names), on=names, how="anti", nulls_equal=True)
+            new = new.join(table.frame[names], on=names, how="anti", nulls_equal=True)
     if table is None:
         frame, start, rows = new.rechunk(), 0, {}
     elif table.frame.height + new.height <= FACTS_STORE_ROWS:
@@ -186,13 +186,13 @@ def _grown(
         kept = table.frame.join(asked, on=names, how="semi", nulls_equal=True)
         new = pl.concat([kept, new], how="vertical_relaxed")
         frame, start, rows = new.rechunk(), 0, {}
-    keys = frame.select(names)
+    keys = frame[names]
     nested = any(dtype.is_nested() for dtype in keys.dtypes)
     if not _hashable(keys.schema):
         rows = None
     elif rows is None:  # the keys were not hashable before (a column of nulls, say)
         rows = {row: number for number, row in enumerate(_key_rows(keys, nested))}
     else:
-        added = _key_rows(new.select(names), nested)
+        added = _key_rows(new[names], nested)
         rows.update((row, start + number) for number, row in enumerate(added))
     return _Table(frame, frame.drop(*names, _HIT), tuple(names), tuple(keys.dtypes), rows)

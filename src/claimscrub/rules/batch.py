@@ -110,7 +110,7 @@ def lines_with(
         if out.height < SMALL_BATCH:  # each line as its own key row
             cached = getattr(ctx.refdata, "cached_facts", None)
             for number, (keys, facts) in enumerate(parts):
-                own = _classed_keys(ctx, out.select(keys), classed)
+                own = _classed_keys(ctx, out[list(keys)], classed)
                 added = (
                     cached((name, number), keys, facts, own)
                     if cached is not None
@@ -140,7 +140,18 @@ def _classed_keys(
     if classed is None or class_dates is None or classed[0] not in keys.columns:
         return keys
     dates = class_dates(keys.get_column(classed[0]), classed[1])
-    return keys if dates is None else keys.with_columns(dates)
+    return keys if dates is None else with_column_replaced(keys, dates)
+
+
+def with_column_replaced(frame: pl.DataFrame, column: pl.Series) -> pl.DataFrame:
+    """``frame`` with its column of ``column``'s name replaced by ``column`` (a new frame).
+
+    What ``frame.with_columns(column)`` gives, without a query: a claim's queries run on
+    Polars' thread pool, where a query of this thread would wait behind them.
+    """
+    out = frame.clone()  # shares the columns' data
+    out.replace_column(out.get_column_index(column.name), column)
+    return out
 
 
 def key_table(
@@ -229,7 +240,7 @@ def keyed_table(
                 maintain_order="left",
             ).drop(KEY_ROW)
 
-        added = cached(("keyed_table", name), names, facts, rows.select(names))
+        added = cached(("keyed_table", name), names, facts, rows[names])
         if added is None:  # build gave several rows for a key: no reuse
             return build(distinct, True)
         return (
@@ -263,14 +274,10 @@ def frame_with(
     cached = _facts_store(ctx)
     if cached is not None:
         rows = collect(frame)
-        distinct = rows.select(names).unique(maintain_order=True)
-        asked = _classed_keys(ctx, distinct, classed)
-        added = cached(("frame_with", name), names, facts, asked)
+        # The store answers each row, in order: no join back on the keys.
+        added = cached(("frame_with", name), names, facts, _classed_keys(ctx, rows[names], classed))
         if added is not None:
-            answers = distinct.hstack(added.get_columns())
-            return rows.join(
-                answers, on=names, how="left", nulls_equal=True, maintain_order="left"
-            ).lazy()
+            return rows.hstack(added.get_columns()).lazy()
         frame = rows.lazy()
     answers = facts(frame.select(names).unique())
     return frame.join(answers, on=names, how="left", nulls_equal=True, maintain_order="left")

@@ -22,6 +22,12 @@ predicates and projections down, eliminating common subplans ...) costs more tha
 saves. Measured on a 5-line claim (benchmarks/engine.py, 2 cores): 127 -> 112 ms median
 for the same claim, 187 -> 162 ms for a stream of different ones. The optimisations never
 change a result; ``OPTIMISE_SMALL = True`` keeps them on (tests compare both).
+
+An eager ``DataFrame`` method that takes expressions (``select``, ``with_columns``,
+``filter`` ...) is a query too, run on the same pool: while a claim's queries run there
+it waits behind them. Where the small-batch path only picks or swaps whole columns it
+therefore uses ``frame[names]`` and :func:`claimscrub.rules.batch.with_column_replaced`
+(a pick of 2 of 3 columns: ~90 us as ``select``, ~9 us so, on an idle pool).
 """
 
 from __future__ import annotations

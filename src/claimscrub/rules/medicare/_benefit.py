@@ -348,6 +348,7 @@ def billed_to(contractor: str) -> pl.Expr:
     return (pl.col(CONTRACTOR_SETTING) == contractor).fill_null(False)
 
 
+@cache  # curated facts: the same for every batch
 def _organ_tables() -> tuple[pl.LazyFrame, pl.LazyFrame]:
     organs = (
         curated.covered_organs()
@@ -368,6 +369,13 @@ def _organ_tables() -> tuple[pl.LazyFrame, pl.LazyFrame]:
         .lazy()
     )
     return organs, requirements
+
+
+@cache
+def _required_organs() -> tuple[str, ...]:
+    """Organs whose transplant another organ's coverage requires (curated)."""
+    organs = curated.organ_requirements()["requires_transplant_of"].unique().sort()
+    return tuple(organs.to_list())
 
 
 _ITEM = "_tx_item"
@@ -403,7 +411,7 @@ def _exploded(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
     date = pl.col("_date")
     # Earliest transplant of each organ that another organ requires (curated, a handful).
-    required = curated.organ_requirements()["requires_transplant_of"].unique().sort().to_list()
+    required = _required_organs()
     req_first: pl.Expr = pl.lit(None, dtype=pl.Date)
     req_undated: pl.Expr = pl.lit(False)
     for organ in required:
