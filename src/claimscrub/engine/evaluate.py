@@ -248,6 +248,9 @@ class _BatchRefData:
         self._claim_row: pl.Series | None = None
         self._memo: dict[tuple[Any, ...], pl.LazyFrame] = {}
         self._shared: dict[Hashable, pl.LazyFrame] = {}
+        # id of a lazy frame this batch made over a frame in memory -> (it, that frame)
+        self._in_memory: dict[int, tuple[pl.LazyFrame, pl.DataFrame]] = {}
+        self._remember(lazy_lines, lines)
         self._keys: dict[Hashable, tuple[pl.DataFrame, pl.Series]] = {}
         self._codes: dict[Hashable, tuple[pl.Series, int]] = {}
         self._classed: dict[tuple[str, tuple[str, ...]], pl.Series | None] = {}
@@ -270,7 +273,9 @@ class _BatchRefData:
         """The reference data behind this batch's memo."""
         return self._refdata
 
-    def shared(self, key: Hashable, build: Callable[[], pl.LazyFrame]) -> pl.LazyFrame:
+    def shared(
+        self, key: Hashable, build: Callable[[], pl.LazyFrame | pl.DataFrame]
+    ) -> pl.LazyFrame:
         """The frame ``build`` derives from this batch's lines, computed once per run.
 
         Several rules start from the same derived frame (the Medicare benefit lines with
@@ -281,8 +286,22 @@ class _BatchRefData:
         besides the batch.
         """
         if key not in self._shared:
-            self._shared[key] = collect(build()).lazy()
+            built = build()
+            frame = built if isinstance(built, pl.DataFrame) else self.rows(built)
+            self._shared[key] = self._remember(frame.lazy(), frame)
         return self._shared[key]
+
+    def rows(self, frame: pl.LazyFrame) -> pl.DataFrame:
+        """``frame`` collected; a lazy frame this batch made over a frame in memory (its
+        lines, a shared frame) gives that frame back without a query."""
+        known = self._in_memory.get(id(frame))
+        if known is not None and known[0] is frame:
+            return known[1]
+        return collect(frame)
+
+    def _remember(self, lazy: pl.LazyFrame, frame: pl.DataFrame) -> pl.LazyFrame:
+        self._in_memory[id(lazy)] = (lazy, frame)  # holding ``lazy``, so its id stays its own
+        return lazy
 
     def key_index(
         self, keys: Sequence[str], classed: ClassedDate | None = None
@@ -448,7 +467,7 @@ class _BatchRefData:
         the facts store (computed once per reference data). Same result as the plain
         lookup; a key matching several table rows falls back to it.
         """
-        rows = collect(frame)
+        rows = self.rows(frame)
         # The store answers each row, in order: no join back on the keys.
         answers = self._stored_lookup(key, on, as_of, columns, rows[_lookup_keys(on, as_of)])
         if answers is None:

@@ -65,17 +65,28 @@ ClassedDate = tuple[str, tuple[str, ...]]
 
 
 def batch_shared(
-    ctx: RuleContext, key: Hashable, build: Callable[[], pl.LazyFrame]
+    ctx: RuleContext, key: Hashable, build: Callable[[], pl.LazyFrame | pl.DataFrame]
 ) -> pl.LazyFrame:
     """``build()``, computed once per batch when the engine offers it (``refdata.shared``).
 
     Several rules start from the same derived frame of ``ctx.lines``; the engine's batch
     reference data hands every rule asking with the same ``key`` one in-memory frame,
     computed once. ``key`` must name everything ``build`` depends on besides the batch
-    (options, pack tests). Without the engine's memo this is simply ``build()``.
+    (options, pack tests). ``build`` may give the frame already collected. Without the
+    engine's memo this is simply ``build()``, as a lazy frame.
     """
     share = getattr(ctx.refdata, "shared", None)
-    return share(key, build) if share is not None else build()
+    if share is not None:
+        return share(key, build)  # type: ignore[no-any-return]
+    built = build()
+    return built.lazy() if isinstance(built, pl.DataFrame) else built
+
+
+def rows_of(ctx: RuleContext, frame: pl.LazyFrame) -> pl.DataFrame:
+    """``frame`` collected; with the engine, a frame it holds in memory (the lines, a
+    shared frame) comes back without a query."""
+    rows = getattr(ctx.refdata, "rows", None)
+    return rows(frame) if rows is not None else collect(frame)  # type: ignore[no-any-return]
 
 
 def lines_with(
@@ -95,7 +106,7 @@ def lines_with(
     facts may receive the first day of each date's class in place of the date.
     """
 
-    def build() -> pl.LazyFrame:
+    def build() -> pl.LazyFrame | pl.DataFrame:
         key_index = getattr(ctx.refdata, "key_index", None)
         frame = ctx.lines if base is None else base
         if key_index is None:  # no engine: plain joins on the key columns
@@ -106,7 +117,7 @@ def lines_with(
                     added, on=list(keys), how="left", nulls_equal=True, maintain_order="left"
                 )
             return frame
-        out = collect(frame)
+        out = rows_of(ctx, frame)
         if out.height < SMALL_BATCH:  # each line as its own key row
             cached = getattr(ctx.refdata, "cached_facts", None)
             for number, (keys, facts) in enumerate(parts):
@@ -119,14 +130,14 @@ def lines_with(
                 if added is None or added.height != own.height:
                     raise ValueError(f"{name}: facts must give one row per key row")
                 out = out.hstack(added.get_columns())
-            return out.lazy()
+            return out
         for keys, facts in parts:
             distinct, index = key_index(list(keys), classed)
             added = collect(facts(distinct.lazy())).drop(keys)
             if added.height != distinct.height:
                 raise ValueError(f"{name}: facts must give one row per key row")
             out = out.hstack(added.select(pl.all().gather(index)).rechunk())
-        return out.lazy()
+        return out
 
     return batch_shared(ctx, ("lines_with", name), build)
 
@@ -174,8 +185,8 @@ def key_table(
         return distinct, lines
     distinct_rows, index = key_index(names, classed)
 
-    def numbered_lines() -> pl.LazyFrame:
-        return ctx.refdata.lines.hstack([index.alias(KEY_ROW).rechunk()]).lazy()
+    def numbered_lines() -> pl.DataFrame:
+        return ctx.refdata.lines.hstack([index.alias(KEY_ROW).rechunk()])
 
     lines = batch_shared(ctx, ("key_table", tuple(names), classed), numbered_lines)
     return distinct_rows.with_row_index(KEY_ROW).lazy(), lines
@@ -191,7 +202,7 @@ def with_key_row(ctx: RuleContext, frame: pl.LazyFrame, keys: Sequence[str]) -> 
             distinct, on=list(keys), how="left", nulls_equal=True, maintain_order="left"
         )
     index = key_index(list(keys))[1]
-    return collect(frame).hstack([index.alias(KEY_ROW).rechunk()]).lazy()
+    return rows_of(ctx, frame).hstack([index.alias(KEY_ROW).rechunk()]).lazy()
 
 
 def _facts_store(ctx: RuleContext) -> Callable[..., pl.DataFrame | None] | None:
@@ -273,7 +284,7 @@ def frame_with(
     names = list(keys)
     cached = _facts_store(ctx)
     if cached is not None:
-        rows = collect(frame)
+        rows = rows_of(ctx, frame)
         # The store answers each row, in order: no join back on the keys.
         added = cached(("frame_with", name), names, facts, _classed_keys(ctx, rows[names], classed))
         if added is not None:
