@@ -39,6 +39,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -159,15 +160,19 @@ def _plan(rule: Rule, finding: Finding, schema_key: Hashable | None = None) -> p
         message,
         fix.alias("fix"),
         pl.when(fix.is_not_null()).then(title).cast(pl.String).alias("fix_title"),
-        (finding.carc if finding.carc is not None else pl.lit(rule.carc, dtype=pl.String)).alias(
-            "carc"
-        ),
-        (
-            finding.rarc
-            if finding.rarc is not None
-            else pl.lit(list(rule.rarc), dtype=pl.List(pl.String))
-        ).alias("rarc"),
+        (finding.carc if finding.carc is not None else _rule_carc(rule.carc)).alias("carc"),
+        (finding.rarc if finding.rarc is not None else _rule_rarc(rule.rarc)).alias("rarc"),
     )
+
+
+@cache  # built once per value: a list literal costs a Series each time (rules x claims)
+def _rule_carc(carc: str | None) -> pl.Expr:
+    return pl.lit(carc, dtype=pl.String)
+
+
+@cache
+def _rule_rarc(rarc: tuple[str, ...]) -> pl.Expr:
+    return pl.lit(list(rarc), dtype=pl.List(pl.String))
 
 
 # The output expressions of a rule that follow from its metadata, its message templates

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ class Plan:
     refdata: RefData
     options: ScrubOptions
 
-    @property
+    @cached_property  # read for every report; the rules of a plan do not change
     def rules_hash(self) -> str:
         """A short fingerprint of the selected rules and their documentation."""
         digest = hashlib.sha256()
