@@ -29,6 +29,9 @@ class ClaimBatch:
         """Join batches, renumbering ``claim_key`` so keys stay unique."""
         if not batches:
             return ClaimBatch()
+        if len(batches) == 1:  # keys stay as they are: no renumbering query
+            only = batches[0]
+            return ClaimBatch(only.claims, only.lines, only.rejected, only.warnings)
         claims, lines, offset = [], [], 0
         for b in batches:
             claims.append(b.claims.with_columns(pl.col("claim_key") + offset))
