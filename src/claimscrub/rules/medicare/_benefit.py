@@ -16,8 +16,8 @@ DME MAC does not pay (injected route and DME-supplier MUE 0: RTE002 reports thos
 
 **Supply fee lines** (``FEE_ROLE``): the curated pharmacy supply fee codes and their roles.
 
-**Transplant status** (:func:`with_transplant_status`, texts for messages from
-:func:`with_transplant_texts`): what the patient's recorded
+**Transplant status** (:func:`transplant_status`, on the benefit lines once per batch by
+:func:`benefit_lines_status`; texts for messages from :func:`with_transplant_texts`): what the patient's recorded
 transplants say as of each line's date — which transplants are on or before the date,
 which of them qualify (covered organ, covered-from dates, organs covered only after
 another organ's transplant), Part A at transplant, whether Medicare paid — and the single
@@ -74,7 +74,7 @@ DME_MUE = "_dme_mue"
 PRACTITIONER_MUE = "_practitioner_mue"
 FROM_HISTORY = "_from_history"
 
-# Transplant status columns (see with_transplant_status).
+# Transplant status columns (see transplant_status).
 N_TX = "_n_tx"
 N_AFTER = "_n_after"
 N_RELEVANT = "_n_relevant"
@@ -304,23 +304,28 @@ def benefit_frame(ctx: RuleContext, applies: pl.Expr) -> pl.LazyFrame:
     return benefit_lines(ctx).filter(applies.fill_null(False))
 
 
+def benefit_lines_status(ctx: RuleContext) -> pl.LazyFrame:
+    """:func:`benefit_lines` with :func:`transplant_status`, computed once per batch (per
+    distinct transplant list and date; on small batches kept per key across batches).
+
+    Rules filter it rather than work the status out on their own lines: in each rule's
+    query that was the heaviest part of a Medicare claim's check.
+    """
+    return lines_with(
+        ctx,
+        "medicare.transplant_status",
+        [((c.TRANSPLANTS, c.DOS_FROM), transplant_status)],
+        base=benefit_lines(ctx),
+    )
+
+
 def immuno_lines_status(ctx: RuleContext) -> pl.LazyFrame:
     """Immunosuppressive benefit lines of packs applying the benefit, with transplant status.
 
-    That is ``with_transplant_status(benefit_frame(ctx, benefit_applies()).filter(IMMUNO_LINE))``;
-    the status is computed once per batch (per distinct transplant list and date): the KX
-    and transplant-criteria rules all start from it.
+    :func:`benefit_lines_status` filtered: the KX and transplant-criteria rules all start
+    from it.
     """
-    return (
-        lines_with(
-            ctx,
-            "medicare.transplant_status",
-            [((c.TRANSPLANTS, c.DOS_FROM), transplant_status)],
-            base=benefit_lines(ctx),
-        )
-        .filter(benefit_applies())
-        .filter(pl.col(IMMUNO_LINE))
-    )
+    return benefit_lines_status(ctx).filter(benefit_applies()).filter(pl.col(IMMUNO_LINE))
 
 
 def benefit_applies(_ctx: RuleContext | None = None) -> pl.Expr:
@@ -489,17 +494,6 @@ _MISSING_DATE = "_missing_date"
 _MISSING_PART_A = "_missing_part_a"
 
 
-def with_transplant_status(frame: pl.LazyFrame, organ: str | None = None) -> pl.LazyFrame:
-    """Add what the patient's transplants say as of each line's date of service.
-
-    The columns of :func:`transplant_status`, worked out once per distinct (transplants,
-    date of service) of ``frame`` and joined back.
-    """
-    keys = [c.TRANSPLANTS, c.DOS_FROM]
-    status = transplant_status(frame.select(keys).unique(), organ)
-    return frame.join(status, on=keys, how="left", nulls_equal=True, maintain_order="left")
-
-
 def transplant_status(frame: pl.LazyFrame, organ: str | None = None) -> pl.LazyFrame:
     """``frame`` with what the transplants (``transplants``) say as of ``dos_from``.
 
@@ -573,7 +567,7 @@ def transplant_status(frame: pl.LazyFrame, organ: str | None = None) -> pl.LazyF
 
 
 def with_transplant_texts(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Add the message texts about the transplants to rows of :func:`with_transplant_status`.
+    """Add the message texts about the transplants to rows of :func:`benefit_lines_status`.
 
     ``NOT_COVERED_TEXT`` (why each relevant transplant does not qualify),
     ``COVERED_TEXT`` (the relevant covered ones), ``AFTER_TEXT`` (those dated after the

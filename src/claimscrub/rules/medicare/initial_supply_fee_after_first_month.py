@@ -62,11 +62,10 @@ def initial_supply_fee_after_first_month(ctx: RuleContext) -> Finding:
     """
     first_fee = curated.supply_fee_code("first_in_period")
     applies = b.supply_fees_apply()
-    lines = b.benefit_frame(ctx, applies)
+    lines = b.benefit_lines_status(ctx).filter(applies.fill_null(False))
     lines = lines.with_columns(
         (pl.col(c.HCPCS) == first_fee).any().over(c.CLAIM_KEY).alias("_has_first_fee")
     ).filter(pl.col(b.FEE_ROLE) == "initial")
-    lines = b.with_transplant_status(lines)
     window_end = pl.col(b.TX_LATEST).dt.offset_by(pl.format("{}mo", pl.col(b.FEE_MONTHS)))
     return Finding(
         rows=lines.with_columns(window_end.alias("_window_end")),

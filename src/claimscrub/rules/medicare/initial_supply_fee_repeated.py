@@ -63,9 +63,11 @@ def initial_supply_fee_repeated(ctx: RuleContext) -> Finding:
     """
     initial = curated.supply_fee_code("initial")
     applies = b.supply_fees_apply()
-    lines = b.with_transplant_status(
-        b.benefit_frame(ctx, applies).filter(pl.col(b.FEE_ROLE) == "initial")
-    ).with_row_index("_r")
+    lines = (
+        b.benefit_lines_status(ctx)
+        .filter(applies.fill_null(False) & (pl.col(b.FEE_ROLE) == "initial"))
+        .with_row_index("_r")
+    )
     prior = (
         lines.select("_r", c.PATIENT_ID, c.CLAIM_KEY, c.LINE_NO, c.DOS_FROM, b.TX_LATEST)
         .join(b.fee_pool(ctx, [initial]), on=c.PATIENT_ID, how="inner")
