@@ -271,8 +271,17 @@ def empty_lines() -> pl.DataFrame:
 
 def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     """Add missing canonical columns as nulls, cast, and order them as the schema says."""
+    have = df.schema
+    if have == schema:  # nothing to add, cast or reorder
+        return df
     exprs = [
-        (pl.col(name).cast(dtype) if name in df.columns else pl.lit(None, dtype=dtype)).alias(name)
+        (
+            pl.lit(None, dtype=dtype)
+            if name not in have
+            else pl.col(name)
+            if have[name] == dtype  # already right: a cast would still cost its planning
+            else pl.col(name).cast(dtype)
+        ).alias(name)
         for name, dtype in schema.items()
     ]
     return df.select(exprs)
