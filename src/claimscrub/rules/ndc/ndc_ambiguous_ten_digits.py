@@ -12,6 +12,14 @@ from claimscrub.rules.ndc.normalise import CANDIDATES, hyphenated, with_ndc_pars
 from claimscrub.rules.registry import rule
 
 
+def maybe_ten_digits(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line's NDC has no hyphen and exactly ten digits among its characters: every
+    NDC that NDC003 reports does (10 digits once white space is taken out), so this is
+    its ``applies_when``; a claim of 11-digit NDCs does not build its query."""
+    ndc = pl.col(c.NDC)
+    return ~ndc.str.contains("-", literal=True) & (ndc.str.count_matches("[0-9]") == 10)
+
+
 @rule(
     code="NDC003",
     name="ndc-ambiguous-ten-digits",
@@ -22,6 +30,7 @@ from claimscrub.rules.registry import rule
     requires=("ndc_hcpcs",),
     inputs=(c.NDC,),
     source="FDA NDC layouts; CMS ASP NDC-HCPCS crosswalk; rules.md R-NDC-2 (NDC_AMBIGUOUS_10_DIGIT)",
+    applies_when=maybe_ten_digits,
 )
 def ndc_ambiguous_ten_digits(ctx: RuleContext) -> Finding:
     """The NDC has 10 digits and no hyphens, so its 11-digit form cannot be known.

@@ -20,6 +20,19 @@ from claimscrub.rules.registry import rule
 NDC_QUALIFIER = "N4"
 
 
+def _bad_element() -> pl.Expr:
+    """The NDC qualifier element (LIN02) is given and is not N4."""
+    element = pl.col(c.NDC_QUALIFIER)
+    return ~is_blank(element) & (element.str.strip_chars() != NDC_QUALIFIER)
+
+
+def wrong_qualifier(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line has an NDC with a qualifier element other than N4, or a qualifier typed in
+    front of the NDC itself: the lines NDC004 reports, and its ``applies_when``."""
+    typed = qualifier_prefix(pl.col(c.NDC))
+    return ~is_blank(pl.col(c.NDC)) & (_bad_element().fill_null(False) | typed.is_not_null())
+
+
 @rule(
     code="NDC004",
     name="ndc-qualifier-wrong",
@@ -30,6 +43,7 @@ NDC_QUALIFIER = "N4"
     inputs=(c.NDC,),
     source="ASC X12 837P/837I loop 2410 LIN02 = N4; X12 RFI 2151; NUCC CMS-1500 item 24A; rules.md R-NDC-4",
     depends_on_code=False,
+    applies_when=wrong_qualifier,
 )
 def ndc_qualifier_wrong(ctx: RuleContext) -> Finding:
     """The NDC is not reported with the qualifier N4 in its own element.
@@ -77,7 +91,7 @@ def ndc_qualifier_wrong(ctx: RuleContext) -> Finding:
     """
     typed = qualifier_prefix(pl.col(c.NDC))
     element = pl.col(c.NDC_QUALIFIER)
-    bad_element = ~is_blank(element) & (element.str.strip_chars() != NDC_QUALIFIER)
+    bad_element = _bad_element()
     lines = with_ndc_parse(
         ctx.lines.with_columns(after_qualifier(pl.col(c.NDC)).alias("_after")), "_after", "_aq_"
     )
@@ -107,7 +121,7 @@ def ndc_qualifier_wrong(ctx: RuleContext) -> Finding:
         rows=lines.with_columns(
             why.alias("_why"), fixed.alias("_fixed"), hyphenated(fixed).alias("_fixed_print")
         ),
-        violated=~is_blank(pl.col(c.NDC)) & (bad_element.fill_null(False) | typed.is_not_null()),
+        violated=wrong_qualifier(),
         message="{_why}",
         fix={"ndc": pl.col("_fixed")},
         fix_title="Report the NDC as {_fixed} ({_fixed_print}) with qualifier N4",
