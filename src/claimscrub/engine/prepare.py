@@ -67,9 +67,9 @@ def claim_rows(lines: pl.DataFrame, claims: pl.DataFrame) -> pl.Series | None:
     if not claims.get_column(c.CLAIM_KEY).is_unique().all():
         return None
     return (
-        lines.select(c.CLAIM_KEY)
+        lines[[c.CLAIM_KEY]]
         .join(
-            claims.select(c.CLAIM_KEY).with_row_index("_claim_row"),
+            claims[[c.CLAIM_KEY]].with_row_index("_claim_row"),
             on=c.CLAIM_KEY,
             how="left",
             maintain_order="left",
@@ -98,7 +98,7 @@ def prepare_lines(
             f"unknown payer policy pack(s): {', '.join(unknown)}; known: {', '.join(sorted(packs))}"
         )
     joined = lines_with_claims(_compact(lines), claims)
-    return claims, joined.hstack(_pack_settings(joined.select(PACK, c.DOS_FROM), packs))
+    return claims, joined.hstack(_pack_settings(joined[[PACK, c.DOS_FROM]], packs))
 
 
 def _pack_settings(keys: pl.DataFrame, packs: Mapping[str, Pack]) -> list[pl.Series]:
