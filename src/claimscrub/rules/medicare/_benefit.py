@@ -17,11 +17,12 @@ DME MAC does not pay (injected route and DME-supplier MUE 0: RTE002 reports thos
 **Supply fee lines** (``FEE_ROLE``): the curated pharmacy supply fee codes and their roles.
 
 **Transplant status** (:func:`transplant_status`, on the benefit lines once per batch by
-:func:`benefit_lines_status`; texts for messages from :func:`with_transplant_texts`): what the patient's recorded
-transplants say as of each line's date — which transplants are on or before the date,
-which of them qualify (covered organ, covered-from dates, organs covered only after
-another organ's transplant), Part A at transplant, whether Medicare paid — and the single
-reason the benefit criteria fail (``FAIL``), when the facts say so.
+:func:`benefit_lines_status`; texts for messages from :func:`with_transplant_texts`):
+what the patient's recorded transplants say as of each line's date — which transplants
+are on or before the date, which of them qualify (covered organ, covered-from dates,
+organs covered only after another organ's transplant), Part A at transplant, whether
+Medicare paid — and the single reason the benefit criteria fail (``FAIL``), when the
+facts say so.
 """
 
 from __future__ import annotations
