@@ -319,8 +319,9 @@ def _frames(
             "\x00claim": claims,
             c.JSON_PATH: pl.Series(paths, dtype=pl.String),
             c.EXTENSIONS: pl.Series(extensions, dtype=pl.String),
+            c.CLAIM_KEY: pl.Series(range(claims.len()), dtype=pl.Int64),
         }
-    ).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(c.CLAIM_KEY))
+    )
 
     line = pl.col("\x00line")
     exploded = base.select(
@@ -501,12 +502,8 @@ def _extensions(claim: dict[str, Any], strip: bool) -> str | None:
 
 
 def _rejected(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    return conform(
-        pl.DataFrame(
-            rows, schema={k: REJECTED_SCHEMA[k] for k in (c.SRC, c.JSON_PATH, c.CLAIM_ID, "reason")}
-        ),
-        REJECTED_SCHEMA,
-    )
+    # The columns a row does not name (the X12 and CSV positions) are null.
+    return pl.DataFrame(rows, schema=REJECTED_SCHEMA)
 
 
 def _reason(messages: list[str]) -> str:
