@@ -30,7 +30,7 @@ import polars as pl
 
 from claimscrub.model import columns as c
 from claimscrub.refdata.curated import single_dose_containers
-from claimscrub.rules.batch import batch_shared, lines_with
+from claimscrub.rules.batch import batch_shared, lines_with, rows_of
 from claimscrub.rules.querying import collect
 
 __all__ = ["batch_shared"]  # re-exported: other rule packages import it from here
@@ -312,14 +312,14 @@ JW_GROUP = "_jw_group"
 def lines_jw_group(ctx: RuleContext) -> pl.LazyFrame:
     """:func:`line_facts` with ``JW_GROUP``: the line's claim has a JW (discarded) line of
     the same code and date. Computed once per batch."""
-    return batch_shared(ctx, ("units.jw_group",), lambda: _with_jw_group(line_facts(ctx)))
+    return batch_shared(ctx, ("units.jw_group",), lambda: _with_jw_group(ctx))
 
 
-def _with_jw_group(lines: pl.LazyFrame) -> pl.LazyFrame:
+def _with_jw_group(ctx: RuleContext) -> pl.DataFrame:
     # A join against the few (claim, code, date) groups that have a JW line, computed as
     # one narrow column and attached: a window over three keys on every line is slow.
     group = [c.CLAIM_KEY, c.HCPCS, c.DOS_FROM]
-    frame = collect(lines)
+    frame = rows_of(ctx, line_facts(ctx))  # a shared frame: in memory already
     with_jw = frame.lazy().filter(has_modifier(JW)).select(group).unique()
     flag = collect(
         frame.lazy()
@@ -333,7 +333,7 @@ def _with_jw_group(lines: pl.LazyFrame) -> pl.LazyFrame:
         )
         .select(pl.col(JW_GROUP).fill_null(False))
     ).rechunk()
-    return frame.hstack(flag).lazy()
+    return frame.hstack(flag)
 
 
 def with_expected_units(ctx: RuleContext) -> pl.LazyFrame:
