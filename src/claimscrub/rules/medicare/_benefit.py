@@ -377,13 +377,6 @@ def _organ_tables() -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return organs, requirements
 
 
-@cache
-def _required_organs() -> tuple[str, ...]:
-    """Organs whose transplant another organ's coverage requires (curated)."""
-    organs = curated.organ_requirements()["requires_transplant_of"].unique().sort()
-    return tuple(organs.to_list())
-
-
 _ITEM = "_tx_item"
 
 
@@ -430,7 +423,8 @@ def _exploded_steps() -> tuple[list[pl.Expr], ...]:
     # Earliest transplant of each organ that another organ requires (curated, a handful).
     req_first: pl.Expr = pl.lit(None, dtype=pl.Date)
     req_undated: pl.Expr = pl.lit(False)
-    for organ in _required_organs():
+    required = curated.organ_requirements()["requires_transplant_of"].unique().sort()
+    for organ in required.to_list():
         of_organ = pl.col("_organ") == organ
         req_first = (
             pl.when(pl.col("_req_organ") == organ)
