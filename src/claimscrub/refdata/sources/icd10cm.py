@@ -575,7 +575,6 @@ def build(
     recovered_from = recovered_from or "CDC tabular XML supplied by the user"
     xml_path = Path(xml_path)
 
-    sha256 = file_sha256(xml_path)
     cols, version, title = _parse(xml_path)
     df = _frame(cols)
     rel = _release_of(xml_path.name, version, release)
@@ -601,29 +600,23 @@ def build(
         )
 
     billable = int(df["billable"].sum())
-    provenance: dict[str, Any] = {
-        "dataset": DATASET,
-        "release": rel.release,
-        "effective_from": rel.effective_from.isoformat(),
-        "effective_to": rel.effective_to.isoformat(),
-        "publisher": PUBLISHER,
-        "title": (
+    provenance = release_provenance(
+        rel,
+        xml_path,
+        title=(
             f"{title or 'ICD-10-CM Tabular List'}, FY{rel.fiscal_year} release "
             f"(update effective {rel.effective_from.isoformat()})"
         ),
-        "source_file": xml_path.name,
-        "source_sha256": sha256,
-        "recovered_from": recovered_from,
-        "licence": licence or licence_statement("Copyright (c) 2021-2026 Stefano Travasci"),
-        "imported_at": None,
-        "normaliser_version": NORMALISER_VERSION,
-        "notes": (
+        recovered_from=recovered_from,
+        licence=licence or licence_statement("Copyright (c) 2021-2026 Stefano Travasci"),
+        normaliser_version=NORMALISER_VERSION,
+        notes=(
             f"{df.height} codes, {billable} billable. Chapters and blocks are not rows. "
             "7th characters applied from the tabular's sevenChrDef rules (nearest definition "
             "wins, X placeholder to six characters) and its prose exceptions (S06: no D/S with "
             "6th character 7 or 8). " + _code_list_note(code_list_path) + check_note
         ),
-    }
+    )
     return df, provenance
 
 
