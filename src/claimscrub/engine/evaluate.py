@@ -633,6 +633,8 @@ def evaluate(
     pass over the whole batch.
     """
     options = options or {}
+    lines, claims = _rule_columns(lines), _rule_columns(claims)
+    history = _rule_columns(history) if history is not None else None
     skipped: list[tuple[str, str]] = []
     runnable: list[Rule] = []
     for rule in rules:
@@ -668,6 +670,14 @@ def evaluate(
         [c.CLAIM_KEY, c.LINE_NO, "rule"], nulls_last=False, maintain_order=True
     )
     return Evaluation(findings=findings, skipped=skipped, broken=failures)
+
+
+def _rule_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` without the columns no rule reads (``columns.UNREAD_BY_RULES``): on a
+    claim's few lines, each column less in the frames its rules query makes planning
+    every step of every query cheaper."""
+    keep = [name for name in frame.columns if name not in c.UNREAD_BY_RULES]
+    return frame if len(keep) == frame.width else frame[keep]  # a column pick, not a query
 
 
 def _patient_buckets(

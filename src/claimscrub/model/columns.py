@@ -103,3 +103,47 @@ DISCARDED_AMOUNT = "discarded_amount"
 DISCARDED_UNIT = "discarded_unit"
 REFILL_REQUESTED_ON = "refill_requested_on"
 DELIVERED_ON = "delivered_on"
+
+# --- what the rules read -------------------------------------------------------------
+# Columns no rule reads (tests/rules/test_unread_columns.py checks it): where a claim came
+# from, who sent and receives it, names, and amounts no check looks at yet. The engine
+# leaves them out of the frames it hands to rules: every column of a frame is carried in
+# the schema of each step of each rule's query, and working those schemas out is most of
+# what a query over a claim's few lines costs. A rule that comes to read one of them
+# takes it off this list.
+UNREAD_BY_RULES = frozenset(
+    {
+        *LOCATION_COLUMNS,
+        IMPLEMENTATION_GUIDE,
+        SUBMITTER_NAME,
+        SUBMITTER_ID,
+        RECEIVER_NAME,
+        RECEIVER_ID,
+        BILLING_NPI,
+        BILLING_NAME,
+        PAYER_ID,
+        PAYER_NAME,
+        PAYER_POLICY,
+        CLAIM_FILING_INDICATOR,
+        SUBSCRIBER_ID,
+        PATIENT_LAST_NAME,
+        PATIENT_FIRST_NAME,
+        BIRTH_DATE,
+        SEX,
+        PART_A_SINCE,
+        PART_B_SINCE,
+        OTHER_COVERAGE,
+        FACILITY_CODE_QUALIFIER,
+        BILL_TYPE,
+        TOTAL_CHARGE,
+        DIAGNOSIS_QUALIFIERS,
+        EXTENSIONS,
+        UNIT_BASIS,
+        CHARGE,
+        DOS_TO,
+        REVENUE_CODE,
+        NDC_PRICE,
+        LINK_SEQUENCE,
+        REFILL_REQUESTED_ON,
+    }
+)
