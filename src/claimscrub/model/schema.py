@@ -257,6 +257,7 @@ REJECTED_SCHEMA = pl.Schema(
 # frame of its own: changing it never changes the template).
 _EMPTY_CLAIMS = pl.DataFrame(schema=CLAIMS_SCHEMA)
 _EMPTY_LINES = pl.DataFrame(schema=LINES_SCHEMA)
+_EMPTY_REJECTED = pl.DataFrame(schema=REJECTED_SCHEMA)
 
 
 def empty_claims() -> pl.DataFrame:
@@ -267,6 +268,11 @@ def empty_claims() -> pl.DataFrame:
 def empty_lines() -> pl.DataFrame:
     """An empty frame with the canonical line columns."""
     return _EMPTY_LINES.clone()
+
+
+def empty_rejected() -> pl.DataFrame:
+    """An empty frame of rejected inputs (or warnings)."""
+    return _EMPTY_REJECTED.clone()
 
 
 def conform(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:

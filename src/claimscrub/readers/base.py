@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from claimscrub.model.schema import REJECTED_SCHEMA, empty_claims, empty_lines
+from claimscrub.model.schema import empty_claims, empty_lines, empty_rejected
 
 
 @dataclass
@@ -21,8 +21,8 @@ class ClaimBatch:
 
     claims: pl.DataFrame = field(default_factory=empty_claims)
     lines: pl.DataFrame = field(default_factory=empty_lines)
-    rejected: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTED_SCHEMA))
-    warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTED_SCHEMA))
+    rejected: pl.DataFrame = field(default_factory=empty_rejected)
+    warnings: pl.DataFrame = field(default_factory=empty_rejected)
 
     @staticmethod
     def concat(batches: list[ClaimBatch]) -> ClaimBatch:

@@ -43,7 +43,13 @@ from typing import Any
 import polars as pl
 
 from claimscrub.model import columns as c
-from claimscrub.model.schema import CLAIMS_SCHEMA, LINES_SCHEMA, REJECTED_SCHEMA, conform
+from claimscrub.model.schema import (
+    CLAIMS_SCHEMA,
+    LINES_SCHEMA,
+    REJECTED_SCHEMA,
+    conform,
+    empty_rejected,
+)
 from claimscrub.readers.base import ClaimBatch
 
 SCHEMA_FILE = "claims.schema.json"
@@ -309,96 +315,82 @@ def _to_date(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_date("%Y-%m-%d")
 
 
-def _frames(
-    claims: pl.Series, paths: list[str], extensions: list[str | None], src: str
-) -> ClaimBatch:
-    """Canonical frames from a list of valid claims (structs as read by Polars)."""
-    claim = pl.col("\x00claim")
-    base = pl.DataFrame(
-        {
-            "\x00claim": claims,
-            c.JSON_PATH: pl.Series(paths, dtype=pl.String),
-            c.EXTENSIONS: pl.Series(extensions, dtype=pl.String),
-            c.CLAIM_KEY: pl.Series(range(claims.len()), dtype=pl.Int64),
-        }
-    )
+# Names of the columns _frames adds beside a claim's (or line's) own fields.
+_KEY, _ID, _PATH, _DATE, _EXT = "\x00key", "\x00id", "\x00path", "\x00date", "\x00ext"
 
-    line = pl.col("\x00line")
-    exploded = base.select(
-        c.CLAIM_KEY,
-        _field(claim, "id").alias(c.CLAIM_ID),
-        pl.col(c.JSON_PATH).alias("\x00claim_path"),
-        _to_date(_field(claim, "service_date")).alias("\x00claim_date"),
-        _field(claim, "lines").alias("\x00line"),
-    ).explode("\x00line")
+
+def _canonical(columns: dict[str, pl.Expr], schema: pl.Schema) -> dict[str, pl.Expr]:
+    """``columns`` completed to ``schema``, in its order: a column the reader does not
+    give is null of its type."""
+    return {
+        name: columns[name].alias(name) if name in columns else pl.lit(None, dtype).alias(name)
+        for name, dtype in schema.items()
+    }
+
+
+@lru_cache(maxsize=1)
+def _line_columns() -> dict[str, pl.Expr]:
+    """The canonical line columns, from a frame of one row per line: the line's own
+    fields as columns, and its claim's key, id, path and service date (built once: the
+    expressions depend on no document)."""
     index = pl.int_range(pl.len(), dtype=pl.Int64)
-    first = pl.col(c.CLAIM_KEY).ne_missing(pl.col(c.CLAIM_KEY).shift())
+    first = pl.col(_KEY).ne_missing(pl.col(_KEY).shift())
     position = index - pl.when(first).then(index).forward_fill()  # 0-based index in its claim
-    line_date = _to_date(_field(line, "service_date"))
-    # columns.SERVICE_DATE: the earliest line date when the claim has none. A line without
-    # a date of its own takes the claim's service_date as given, never another line's date
-    # (it stays undated: COD006).
-    claim_date = pl.coalesce("\x00claim_date", line_date.min().over(c.CLAIM_KEY))
-    lines = exploded.with_columns(
-        position.alias("\x00index"),
-        line_date.alias("\x00date"),
-        pl.col("\x00claim_date").alias("\x00given_date"),
-        claim_date.alias("\x00claim_date"),
-    )
-    claim_dates = lines.group_by(c.CLAIM_KEY).agg(pl.col("\x00claim_date").first())
-
-    def amount(name: str, part: str) -> pl.Expr:
-        return _field(line, f"{name}.{part}")
-
-    lines = lines.select(
-        c.CLAIM_KEY,
-        c.CLAIM_ID,
-        pl.lit(src).alias(c.SRC),
-        pl.concat_str(
-            [
-                pl.col("\x00claim_path"),
-                pl.lit(".lines["),
-                pl.col("\x00index").cast(pl.String),
-                pl.lit("]"),
-            ]
-        ).alias(c.JSON_PATH),
-        pl.coalesce(_field(line, "number"), pl.col("\x00index") + 1).alias(c.LINE_NO),
-        _field(line, "hcpcs").alias(c.HCPCS),
-        _field(line, "procedure_qualifier").alias(c.PROCEDURE_QUALIFIER),
-        _field(line, "modifiers")
-        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
-        .alias(c.MODIFIERS),
-        _field(line, "units").alias(c.UNITS),
-        _field(line, "charge").alias(c.CHARGE),
-        pl.coalesce("\x00date", "\x00given_date").alias(c.DOS_FROM),
-        _field(line, "diagnosis_pointers")
-        .fill_null(pl.lit([], dtype=pl.List(pl.Int64)))
-        .alias(c.DIAGNOSIS_POINTERS),
-        _field(line, "revenue_code").alias(c.REVENUE_CODE),
-        _field(line, "ndc").alias(c.NDC),
-        _field(line, "ndc_quantity").alias(c.NDC_QTY),
-        _field(line, "ndc_unit").alias(c.NDC_UNIT),
-        _field(line, "days_supply").alias(c.DAYS_SUPPLY),
-        _field(line, "narrative").alias(c.NARRATIVE),
-        _field(line, "drug_description").alias(c.DRUG_DESCRIPTION),
-        amount("dose", "amount").alias(c.DOSE_AMOUNT),
-        amount("dose", "unit").alias(c.DOSE_UNIT),
-        amount("discarded", "amount").alias(c.DISCARDED_AMOUNT),
-        amount("discarded", "unit").alias(c.DISCARDED_UNIT),
-        _to_date(_field(line, "refill_requested_on")).alias(c.REFILL_REQUESTED_ON),
-        _to_date(_field(line, "delivered_on")).alias(c.DELIVERED_ON),
+    return _canonical(
+        {
+            c.CLAIM_KEY: pl.col(_KEY),
+            c.CLAIM_ID: pl.col(_ID),
+            c.JSON_PATH: pl.concat_str(
+                [pl.col(_PATH), pl.lit(".lines["), position.cast(pl.String), pl.lit("]")]
+            ),
+            c.LINE_NO: pl.coalesce(pl.col("number"), position + 1),
+            c.HCPCS: pl.col("hcpcs"),
+            c.PROCEDURE_QUALIFIER: pl.col("procedure_qualifier"),
+            c.MODIFIERS: pl.col("modifiers").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            c.UNITS: pl.col("units"),
+            c.CHARGE: pl.col("charge"),
+            # A line without a date of its own takes its claim's service_date as given,
+            # never another line's date (it stays undated: COD006).
+            c.DOS_FROM: pl.coalesce(_to_date(pl.col("service_date")), _to_date(pl.col(_DATE))),
+            c.DIAGNOSIS_POINTERS: pl.col("diagnosis_pointers").fill_null(
+                pl.lit([], dtype=pl.List(pl.Int64))
+            ),
+            c.REVENUE_CODE: pl.col("revenue_code"),
+            c.NDC: pl.col("ndc"),
+            c.NDC_QTY: pl.col("ndc_quantity"),
+            c.NDC_UNIT: pl.col("ndc_unit"),
+            c.DAYS_SUPPLY: pl.col("days_supply"),
+            c.NARRATIVE: pl.col("narrative"),
+            c.DRUG_DESCRIPTION: pl.col("drug_description"),
+            c.DOSE_AMOUNT: _field(pl.col("dose"), "amount"),
+            c.DOSE_UNIT: _field(pl.col("dose"), "unit"),
+            c.DISCARDED_AMOUNT: _field(pl.col("discarded"), "amount"),
+            c.DISCARDED_UNIT: _field(pl.col("discarded"), "unit"),
+            c.REFILL_REQUESTED_ON: _to_date(pl.col("refill_requested_on")),
+            c.DELIVERED_ON: _to_date(pl.col("delivered_on")),
+        },
+        LINES_SCHEMA,
     )
 
+
+@lru_cache(maxsize=1)
+def _claim_columns() -> dict[str, pl.Expr]:
+    """The canonical claim columns, from a frame of one row per claim: the claim's own
+    fields as columns, and its key, path and extensions (built once, as the lines')."""
     transplant = pl.element()
-    transplants = _field(claim, "patient.transplants").list.eval(
-        pl.struct(
-            transplant.struct.field("organ").alias("organ"),
-            _to_date(transplant.struct.field("date")).alias("date"),
-            transplant.struct.field("medicare_paid").alias("medicare_paid"),
-            transplant.struct.field("part_a_at_transplant").alias("part_a_at_transplant"),
+    transplants = (
+        pl.col("patient")
+        .struct.field("transplants")
+        .list.eval(
+            pl.struct(
+                transplant.struct.field("organ").alias("organ"),
+                _to_date(transplant.struct.field("date")).alias("date"),
+                transplant.struct.field("medicare_paid").alias("medicare_paid"),
+                transplant.struct.field("part_a_at_transplant").alias("part_a_at_transplant"),
+            )
         )
     )
-    auth = _field(claim, "authorization")
+    auth = pl.col("authorization")
     authorization = pl.when(auth.is_not_null()).then(
         pl.struct(
             auth.struct.field("number").alias("number"),
@@ -409,44 +401,77 @@ def _frames(
             _to_date(auth.struct.field("end")).alias("end"),
         )
     )
-    claims_frame = base.join(claim_dates, on=c.CLAIM_KEY, how="left", maintain_order="left").select(
-        c.CLAIM_KEY,
-        _field(claim, "id").alias(c.CLAIM_ID),
-        pl.lit(src).alias(c.SRC),
-        c.JSON_PATH,
-        _field(claim, "type").alias(c.CLAIM_TYPE),
-        _field(claim, "payer.type").alias(c.PAYER_TYPE),
-        _field(claim, "payer.id").alias(c.PAYER_ID),
-        _field(claim, "payer.name").alias(c.PAYER_NAME),
-        _field(claim, "payer.policy").alias(c.PAYER_POLICY),
-        _field(claim, "patient.id").alias(c.PATIENT_ID),
-        _to_date(_field(claim, "patient.birth_date")).alias(c.BIRTH_DATE),
-        _field(claim, "patient.sex").alias(c.SEX),
-        transplants.alias(c.TRANSPLANTS),
-        _field(claim, "patient.esrd_only_entitlement").alias(c.ESRD_ONLY_ENTITLEMENT),
-        _field(claim, "patient.part_b_id").alias(c.PART_B_ID),
-        _field(claim, "patient.part_a_snf_stay").alias(c.PART_A_SNF_STAY),
-        _field(claim, "patient.medicare_entitlement.reason").alias(c.MEDICARE_ENTITLEMENT_REASON),
-        _to_date(_field(claim, "patient.medicare_entitlement.part_a_since")).alias(c.PART_A_SINCE),
-        _to_date(_field(claim, "patient.medicare_entitlement.part_b_since")).alias(c.PART_B_SINCE),
-        _to_date(_field(claim, "patient.medicare_entitlement.esrd_coverage_end")).alias(
-            c.ESRD_COVERAGE_END
-        ),
-        _field(claim, "patient.other_coverage").alias(c.OTHER_COVERAGE),
-        pl.col("\x00claim_date").alias(c.SERVICE_DATE),
-        _field(claim, "place_of_service").alias(c.PLACE_OF_SERVICE),
-        _field(claim, "bill_type").alias(c.BILL_TYPE),
-        _field(claim, "diagnoses")
-        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
-        .alias(c.DIAGNOSES),
-        _field(claim, "prior_authorization").alias(c.PRIOR_AUTHORIZATION),
-        _to_date(_field(claim, "admission_date")).alias(c.ADMISSION_DATE),
-        _to_date(_field(claim, "discharge_date")).alias(c.DISCHARGE_DATE),
-        authorization.alias(c.AUTHORIZATION),
-        _field(claim, "supplier.npi").alias(c.SUPPLIER_NPI),
-        _to_date(_field(claim, "supplier.enrolled_since")).alias(c.SUPPLIER_ENROLLED_SINCE),
-        c.EXTENSIONS,
+    # columns.SERVICE_DATE: the earliest line date when the claim has none.
+    line_dates = pl.col("lines").list.eval(_to_date(pl.element().struct.field("service_date")))
+    patient, entitlement = pl.col("patient"), pl.col("patient").struct.field("medicare_entitlement")
+    return _canonical(
+        {
+            c.CLAIM_KEY: pl.col(_KEY),
+            c.CLAIM_ID: pl.col("id"),
+            c.JSON_PATH: pl.col(_PATH),
+            c.CLAIM_TYPE: pl.col("type"),
+            c.PAYER_TYPE: _field(pl.col("payer"), "type"),
+            c.PAYER_ID: _field(pl.col("payer"), "id"),
+            c.PAYER_NAME: _field(pl.col("payer"), "name"),
+            c.PAYER_POLICY: _field(pl.col("payer"), "policy"),
+            c.PATIENT_ID: _field(patient, "id"),
+            c.BIRTH_DATE: _to_date(_field(patient, "birth_date")),
+            c.SEX: _field(patient, "sex"),
+            c.TRANSPLANTS: transplants,
+            c.ESRD_ONLY_ENTITLEMENT: _field(patient, "esrd_only_entitlement"),
+            c.PART_B_ID: _field(patient, "part_b_id"),
+            c.PART_A_SNF_STAY: _field(patient, "part_a_snf_stay"),
+            c.MEDICARE_ENTITLEMENT_REASON: _field(entitlement, "reason"),
+            c.PART_A_SINCE: _to_date(_field(entitlement, "part_a_since")),
+            c.PART_B_SINCE: _to_date(_field(entitlement, "part_b_since")),
+            c.ESRD_COVERAGE_END: _to_date(_field(entitlement, "esrd_coverage_end")),
+            c.OTHER_COVERAGE: _field(patient, "other_coverage"),
+            c.SERVICE_DATE: pl.coalesce(_to_date(pl.col("service_date")), line_dates.list.min()),
+            c.PLACE_OF_SERVICE: pl.col("place_of_service"),
+            c.BILL_TYPE: pl.col("bill_type"),
+            c.DIAGNOSES: pl.col("diagnoses").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            c.PRIOR_AUTHORIZATION: pl.col("prior_authorization"),
+            c.ADMISSION_DATE: _to_date(pl.col("admission_date")),
+            c.DISCHARGE_DATE: _to_date(pl.col("discharge_date")),
+            c.AUTHORIZATION: authorization,
+            c.SUPPLIER_NPI: _field(pl.col("supplier"), "npi"),
+            c.SUPPLIER_ENROLLED_SINCE: _to_date(_field(pl.col("supplier"), "enrolled_since")),
+            c.EXTENSIONS: pl.col(_EXT),
+        },
+        CLAIMS_SCHEMA,
     )
+
+
+def _with_src(columns: dict[str, pl.Expr], src: str) -> list[pl.Expr]:
+    return [pl.lit(src).alias(name) if name == c.SRC else e for name, e in columns.items()]
+
+
+def _frames(
+    claims: pl.Series, paths: list[str], extensions: list[str | None], src: str
+) -> ClaimBatch:
+    """Canonical frames from a list of valid claims (structs as read by Polars).
+
+    The claim structs are taken apart column by column first (no query: ~2 us), so the
+    one query that builds each frame works on flat columns: a query over the whole claim
+    struct spends most of its time working out that struct's type at every step.
+    """
+    count = claims.len()
+    own = claims.struct.unnest()  # one column per claim field
+    added = [
+        pl.Series(_KEY, range(count), dtype=pl.Int64),
+        pl.Series(_PATH, paths, dtype=pl.String),
+        pl.Series(_EXT, extensions, dtype=pl.String),
+    ]
+    per_claim = own.hstack(added)
+    # One row per line (a claim has at least one: the schema says so), its claim's key,
+    # id, path and date beside its own fields.
+    exploded = pl.DataFrame(
+        [added[0], own["id"].alias(_ID), added[1], own["service_date"].alias(_DATE), own["lines"]]
+    ).explode("lines")
+    per_line = exploded[[_KEY, _ID, _PATH, _DATE]].hstack(exploded["lines"].struct.unnest())
+    lines = per_line.select(_with_src(_line_columns(), src))
+    claims_frame = per_claim.select(_with_src(_claim_columns(), src))
+    # Both are in the canonical schemas already; conform only checks it.
     return ClaimBatch(
         claims=conform(claims_frame, CLAIMS_SCHEMA), lines=conform(lines, LINES_SCHEMA)
     )
@@ -503,7 +528,7 @@ def _extensions(claim: dict[str, Any], strip: bool) -> str | None:
 
 def _rejected(rows: list[dict[str, Any]]) -> pl.DataFrame:
     # The columns a row does not name (the X12 and CSV positions) are null.
-    return pl.DataFrame(rows, schema=REJECTED_SCHEMA)
+    return pl.DataFrame(rows, schema=REJECTED_SCHEMA) if rows else empty_rejected()
 
 
 def _reason(messages: list[str]) -> str:

@@ -35,7 +35,13 @@ from typing import BinaryIO, TypeVar
 import polars as pl
 
 from claimscrub.model import columns as c
-from claimscrub.model.schema import CLAIMS_SCHEMA, LINES_SCHEMA, REJECTED_SCHEMA, conform
+from claimscrub.model.schema import (
+    CLAIMS_SCHEMA,
+    LINES_SCHEMA,
+    REJECTED_SCHEMA,
+    conform,
+    empty_rejected,
+)
 from claimscrub.readers.base import ClaimBatch
 from claimscrub.readers.x12.envelope import EnvelopeTracker
 from claimscrub.readers.x12.flatten import LITERAL_COLUMNS, Flat, compact, flatten, segments
@@ -475,7 +481,7 @@ class X12Reader:
 
     def _issues(self, frames: list[pl.DataFrame]) -> pl.DataFrame:
         if not frames:
-            return pl.DataFrame(schema=REJECTED_SCHEMA)
+            return empty_rejected()
         df = pl.concat([f.cast(_ISSUE_SCHEMA) for f in frames]).sort("ord", nulls_last=False)  # type: ignore[arg-type]
         return conform(
             df.select(
