@@ -73,3 +73,23 @@ def test_a_test_that_cannot_be_evaluated_leaves_the_rule_to_run() -> None:
     result = evaluate(rules, lines, claims, default_refdata())
     assert not result.broken
     assert result.findings.filter(pl.col("rule") == "COD001").height == 2
+
+
+def test_a_big_batch_answers_the_tests_on_its_first_lines_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Sample of one line: "J7505" is settled by it, "J7513" (the last line) and "J9999"
+    # (no line) are answered on the whole batch.
+    monkeypatch.setattr(engine, "APPLIES_SAMPLE_LINES", 1)
+    lines, claims = _frames()
+    cod001 = load_builtin_rules()["COD001"]
+
+    def only(code: str, name: str) -> Any:
+        return dataclasses.replace(
+            cod001, code=name, applies_when=lambda ctx: pl.col("hcpcs") == code
+        )
+
+    rules = [only("J7505", "COD991"), only("J7513", "COD992"), only("J9999", "COD993")]
+    found = evaluate(rules, lines, claims, default_refdata()).findings
+    by_rule = found.group_by("rule").len().sort("rule").rows()
+    assert by_rule == [("COD991", 2), ("COD992", 2)]  # each runs over the whole batch

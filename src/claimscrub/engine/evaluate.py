@@ -225,6 +225,8 @@ FACTS_DATE_CLASSES = True
 # Rules whose ``applies_when`` is true on no line of a batch are not run there (they
 # could find nothing). False runs them anyway (tests compare both).
 APPLIES_WHEN = True
+# A batch of more lines than this answers the tests on its first lines first.
+APPLIES_SAMPLE_LINES = 10_000
 
 
 class _BatchRefData:
@@ -797,13 +799,22 @@ def _applying_to_no_line(
             tests[rule.code] = rule.applies_when(context(rule)).fill_null(False).any()
         except Exception:  # noqa: BLE001, S112 - the rule runs and reports it
             continue
+    if lines.height > APPLIES_SAMPLE_LINES:
+        # A big batch: a test true on its first lines is settled without reading the rest
+        # (on realistic batches, all of them), so only the others go over every line.
+        head = _answers(lines.head(APPLIES_SAMPLE_LINES), tests)
+        tests = {code: test for code, test in tests.items() if head[code] is not True}
     if not tests:
         return set()
+    return {code for code, some_line in _answers(lines, tests).items() if some_line is False}
+
+
+def _answers(lines: pl.DataFrame, tests: dict[str, pl.Expr]) -> dict[str, bool | None]:
+    """Each test's answer on ``lines``, in one query; None for a test that fails."""
     try:
-        answers = lines.select(**tests).row(0, named=True)
+        return lines.select(**tests).row(0, named=True)
     except (Exception, PanicException):  # noqa: BLE001 - find the test that fails
-        answers = {code: _answer(lines, test) for code, test in tests.items()}
-    return {code for code, some_line in answers.items() if some_line is False}
+        return {code: _answer(lines, test) for code, test in tests.items()}
 
 
 def _answer(lines: pl.DataFrame, test: pl.Expr) -> bool | None:
