@@ -17,6 +17,13 @@ HCPCS_SHAPE = r"^[A-Z][0-9]{4}$|^[0-9]{4}[A-Z0-9]$"
 LEVEL_II_SHAPE = r"^[A-Z][0-9]{4}$"
 
 
+def malformed_code(_ctx: RuleContext | None = None) -> pl.Expr:
+    """A HCPCS line whose code is given but has no HCPCS shape: the lines COD005 reports,
+    and its ``applies_when`` (a claim of well-formed codes does not build its query)."""
+    code = pl.col(c.HCPCS)
+    return hcpcs_coded() & ~is_blank(code) & ~code.str.contains(HCPCS_SHAPE)
+
+
 @rule(
     code="COD005",
     name="code-malformed",
@@ -29,6 +36,7 @@ LEVEL_II_SHAPE = r"^[A-Z][0-9]{4}$"
     distinct_on=(c.HCPCS, c.DOS_FROM, c.PROCEDURE_QUALIFIER),
     source="CMS HCPCS Level II code format; ASC X12 837 SV101-2 / SV202-2; rules.md R-CODE-1",
     gates_line=True,
+    applies_when=malformed_code,
 )
 def code_malformed(ctx: RuleContext) -> Finding:
     """The procedure code is not written as a HCPCS code.
@@ -70,9 +78,7 @@ def code_malformed(ctx: RuleContext) -> Finding:
     - ASC X12 837P 005010X222A1 SV101-2, 837I 005010X223A2 SV202-2.
     """
     cleaned = pl.col(c.HCPCS).str.replace_all(r"[^A-Za-z0-9]", "").str.to_uppercase()
-    lines = ctx.lines.filter(
-        hcpcs_coded() & ~is_blank(pl.col(c.HCPCS)) & ~pl.col(c.HCPCS).str.contains(HCPCS_SHAPE)
-    ).with_columns(cleaned.alias("_cleaned"))
+    lines = ctx.lines.filter(malformed_code()).with_columns(cleaned.alias("_cleaned"))
     lines = ctx.refdata.lookup(
         lines, "hcpcs", on={"_cleaned": "hcpcs_code"}, as_of=c.DOS_FROM, columns=[]
     )

@@ -20,6 +20,12 @@ def hcpcs_coded() -> pl.Expr:
     return qualifier.is_null() | (qualifier == HCPCS_QUALIFIER)
 
 
+def not_hcpcs_coded(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line's code is of another code set: the lines COD007 reports, and its
+    ``applies_when``."""
+    return ~hcpcs_coded()
+
+
 @rule(
     code="COD007",
     name="code-qualifier-not-hcpcs",
@@ -30,6 +36,7 @@ def hcpcs_coded() -> pl.Expr:
     source="ASC X12 837P 005010X222A1 SV101-1 / 837I 005010X223A2 SV202-1; rules.md R-CODE-1",
     gates_line=True,
     preview=True,
+    applies_when=not_hcpcs_coded,
 )
 def code_qualifier_not_hcpcs(ctx: RuleContext) -> Finding:
     """The line's code is not a HCPCS code (qualifier other than HC), so it was not checked.
@@ -75,7 +82,7 @@ def code_qualifier_not_hcpcs(ctx: RuleContext) -> Finding:
       on a code failure for the line).
     """
     return Finding(
-        rows=ctx.lines.filter(~hcpcs_coded()),
+        rows=ctx.lines.filter(not_hcpcs_coded()),
         violated=pl.lit(True),
         message=(
             "{hcpcs} is sent with procedure code qualifier {procedure_qualifier}, not HC: it "

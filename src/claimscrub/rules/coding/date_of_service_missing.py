@@ -11,6 +11,11 @@ from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
 
 
+def undated(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line has no date of service: the lines COD006 reports, and its ``applies_when``."""
+    return pl.col(c.DOS_FROM).is_null()
+
+
 @rule(
     code="COD006",
     name="date-of-service-missing",
@@ -22,6 +27,7 @@ from claimscrub.rules.registry import rule
     source="ASC X12 837P 005010X222A1 loop 2400 DTP*472 (required); rules.md DOS conventions",
     gates_line=True,
     preview=True,
+    applies_when=undated,
 )
 def date_of_service_missing(ctx: RuleContext) -> Finding:
     """The line has no date of service.
@@ -73,7 +79,7 @@ def date_of_service_missing(ctx: RuleContext) -> Finding:
       step 1 (normalise dates before any check).
     """
     return Finding(
-        rows=ctx.lines.filter(pl.col(c.DOS_FROM).is_null()),
+        rows=ctx.lines.filter(undated()),
         violated=pl.lit(True),
         message=(
             "line {line_no} ({hcpcs}) has no date of service: neither the line nor its claim "

@@ -12,6 +12,14 @@ from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
 
 
+def pointer_out_of_range(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line points below 1 or past its claim's last diagnosis: the lines DGN003
+    reports, and its ``applies_when``."""
+    pointers = pl.col(c.DIAGNOSIS_POINTERS)
+    count = pl.col(c.DIAGNOSES).list.len().fill_null(0)
+    return (pointers.list.min() < 1) | (pointers.list.max() > count)
+
+
 @rule(
     code="DGN003",
     name="diagnosis-pointer-out-of-range",
@@ -21,6 +29,7 @@ from claimscrub.rules.registry import rule
     fix=Applicability.UNSAFE,
     inputs=(c.DIAGNOSIS_POINTERS,),
     source="ASC X12 837P 005010X222A1 SV107 (diagnosis code pointers); rules.md §8 DX_NOT_BILLABLE",
+    applies_when=pointer_out_of_range,
 )
 def diagnosis_pointer_out_of_range(ctx: RuleContext) -> Finding:
     """A diagnosis pointer on the line points past the claim's list of diagnoses.

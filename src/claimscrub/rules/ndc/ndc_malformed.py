@@ -12,6 +12,17 @@ from claimscrub.rules.ndc.normalise import is_blank, qualifier_prefix, with_ndc_
 from claimscrub.rules.registry import rule
 
 
+def not_plain_eleven_digits(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line has an NDC that is not eleven digits and nothing else.
+
+    An NDC of eleven digits alone parses as itself (status ``ok``, ``_ndc_ndc11`` the
+    same text), so NDC002 (cannot be read) and NDC008 (not in the 11-digit form) report
+    only lines where this is true: their ``applies_when``.
+    """
+    ndc = pl.col(c.NDC)
+    return ndc.is_not_null() & ~ndc.str.contains(r"^[0-9]{11}$")
+
+
 @rule(
     code="NDC002",
     name="ndc-malformed",
@@ -22,6 +33,7 @@ from claimscrub.rules.registry import rule
     distinct_on=(c.NDC,),
     source="FDA NDC format (10-digit labeler-product-package, billed as 11 digits 5-4-2); rules.md R-NDC-1, R-NDC-2 (NDC_INVALID_FORMAT)",
     depends_on_code=False,
+    applies_when=not_plain_eleven_digits,
 )
 def ndc_malformed(ctx: RuleContext) -> Finding:
     """The NDC on the line is not a 10- or 11-digit NDC in any layout.

@@ -8,6 +8,7 @@ from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
+from claimscrub.rules.ndc.ndc_malformed import not_plain_eleven_digits
 from claimscrub.rules.ndc.normalise import with_ndc_parse
 from claimscrub.rules.registry import rule
 
@@ -23,6 +24,7 @@ from claimscrub.rules.registry import rule
     distinct_on=(c.NDC,),
     source="ASC X12 837 LIN03 (N4: 11-digit NDC); rules.md R-NDC-1, R-NDC-2",
     depends_on_code=False,
+    applies_when=not_plain_eleven_digits,
 )
 def ndc_not_in_eleven_digit_form(ctx: RuleContext) -> Finding:
     """The NDC is readable but not written as 11 digits with no hyphens or spaces.

@@ -16,6 +16,24 @@ MAX_WHOLE_DIGITS = 8  # NUCC: up to 8 digits before the decimal point ...
 MAX_DECIMALS = 3  # ... and 3 after it
 
 
+def _too_large(qty: pl.Expr) -> pl.Expr:
+    return qty >= 10**MAX_WHOLE_DIGITS
+
+
+def quantity_wrong(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line has an NDC whose quantity is missing, not a number, not positive or not
+    in the 8.3 format: the lines NDC006 reports, and its ``applies_when``."""
+    qty = pl.col(c.NDC_QTY)
+    bad = (
+        qty.is_null()
+        | ~qty.is_finite()
+        | (qty <= 0)
+        | _too_large(qty)
+        | ~at_most_three_decimals(qty)
+    )
+    return ~is_blank(pl.col(c.NDC)) & bad.fill_null(True)
+
+
 @rule(
     code="NDC006",
     name="ndc-quantity-missing-or-invalid",
@@ -25,6 +43,7 @@ MAX_DECIMALS = 3  # ... and 3 after it
     inputs=(c.NDC,),
     source="NUCC NDC quantity format (8.3); ASC X12 837 CTP04; rules.md R-UNIT-3, R-NDC-4",
     depends_on_code=False,
+    applies_when=quantity_wrong,
 )
 def ndc_quantity_missing_or_invalid(ctx: RuleContext) -> Finding:
     """The NDC quantity is missing, zero or negative, or does not fit 8 digits and 3 decimals.
@@ -63,8 +82,7 @@ def ndc_quantity_missing_or_invalid(ctx: RuleContext) -> Finding:
     - rules.md R-UNIT-3, R-NDC-4.
     """
     qty = pl.col(c.NDC_QTY)
-    too_precise = ~at_most_three_decimals(qty)
-    too_large = qty >= 10**MAX_WHOLE_DIGITS
+    too_large = _too_large(qty)
     why = (
         pl.when(qty.is_null())
         .then(pl.lit("the NDC quantity (CTP04) is missing"))
@@ -88,9 +106,8 @@ def ndc_quantity_missing_or_invalid(ctx: RuleContext) -> Finding:
             )
         )
     )
-    bad = qty.is_null() | ~qty.is_finite() | (qty <= 0) | too_large | too_precise
     return Finding(
         rows=ctx.lines.with_columns(why.alias("_why")),
-        violated=~is_blank(pl.col(c.NDC)) & bad.fill_null(True),
+        violated=quantity_wrong(),
         message="NDC {ndc}: {_why}",
     )

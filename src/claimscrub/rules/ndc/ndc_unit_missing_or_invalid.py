@@ -16,6 +16,21 @@ NDC_UNITS = ("UN", "ML", "GR", "F2", "ME")
 MILLIGRAM = "ME"
 
 
+def _refuses_me() -> pl.Expr:
+    return (pl.col("pack_ndc_unit_me_accepted") == False).fill_null(False)  # noqa: E712
+
+
+def unit_wrong(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line has an NDC whose unit is missing, not an NDC unit, or ME where the pack
+    refuses it: the lines NDC005 reports, and its ``applies_when``."""
+    unit = pl.col(c.NDC_UNIT)
+    return ~is_blank(pl.col(c.NDC)) & (
+        is_blank(unit)
+        | ~unit.is_in(NDC_UNITS).fill_null(False)
+        | ((unit == MILLIGRAM).fill_null(False) & _refuses_me())
+    )
+
+
 @rule(
     code="NDC005",
     name="ndc-unit-missing-or-invalid",
@@ -26,6 +41,7 @@ MILLIGRAM = "ME"
     inputs=(c.NDC,),
     source="NUCC NDC unit qualifiers; ASC X12 837 CTP05-1; payer pack ndc_unit_me_accepted; rules.md R-UNIT-3, R-NDC-4",
     depends_on_code=False,
+    applies_when=unit_wrong,
 )
 def ndc_unit_missing_or_invalid(ctx: RuleContext) -> Finding:
     """The NDC quantity has no usable unit of measure.
@@ -71,7 +87,7 @@ def ndc_unit_missing_or_invalid(ctx: RuleContext) -> Finding:
     """
     unit = pl.col(c.NDC_UNIT)
     upper = unit.str.strip_chars().str.to_uppercase()
-    refuses_me = (pl.col("pack_ndc_unit_me_accepted") == False).fill_null(False)  # noqa: E712
+    refuses_me = _refuses_me()
     why = (
         pl.when(is_blank(unit))
         .then(pl.lit("the NDC quantity has no unit of measure (CTP05-1)"))
@@ -94,14 +110,7 @@ def ndc_unit_missing_or_invalid(ctx: RuleContext) -> Finding:
     ).then(upper)
     return Finding(
         rows=ctx.lines.with_columns(why.alias("_why"), fixed.alias("_fixed")),
-        violated=(
-            ~is_blank(pl.col(c.NDC))
-            & (
-                is_blank(unit)
-                | ~unit.is_in(NDC_UNITS).fill_null(False)
-                | ((unit == MILLIGRAM).fill_null(False) & refuses_me)
-            )
-        ),
+        violated=unit_wrong(),
         message="NDC {ndc}: {_why}",
         fix={"ndc_unit": pl.col("_fixed")},
         fix_title="Write the unit as {_fixed}",

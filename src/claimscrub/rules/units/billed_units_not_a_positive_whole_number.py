@@ -12,6 +12,14 @@ from claimscrub.rules.registry import rule
 from claimscrub.rules.units.common import number_text, whole, with_expected_units
 
 
+def units_not_positive_whole(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line bills zero, negative or partial units: every line UNT003 reports does
+    (it reports only those whose units no NDC quantity or dose explains), so this is its
+    ``applies_when``."""
+    units = pl.col(c.UNITS)
+    return units.is_not_null() & ~units.is_nan() & ((units <= 0) | ~whole(units))
+
+
 @rule(
     code="UNT003",
     name="billed-units-not-a-positive-whole-number",
@@ -22,6 +30,7 @@ from claimscrub.rules.units.common import number_text, whole, with_expected_unit
     requires=("hcpcs", "ndc_hcpcs"),
     inputs=(c.HCPCS, c.UNITS),
     source="CMS RAC issue 0074 (bill whole units, round up); rules.md R-UNIT-1",
+    applies_when=units_not_positive_whole,
 )
 def billed_units_not_a_positive_whole_number(ctx: RuleContext) -> Finding:
     """The billed units are not a whole number greater than zero.
