@@ -12,6 +12,11 @@ from claimscrub.rules.modifiers._common import DRUG_BETOS, has_modifier
 from claimscrub.rules.registry import rule
 
 
+def ey_line(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line carries EY: the lines MOD006 looks at, and its ``applies_when``."""
+    return has_modifier("EY")
+
+
 @rule(
     code="MOD006",
     name="drug-dispensed-without-order",
@@ -21,6 +26,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS, c.MODIFIERS),
     options={"drug_betos": list(DRUG_BETOS)},
     preview=True,
+    applies_when=ey_line,
     source="rules.md §5 (EY: no order from an authorised practitioner on file → denial; DME "
     "policy article conventions, A52474); Noridian JD DME and CGS, modifier EY; §8 CARC 50",
 )
@@ -82,7 +88,7 @@ def drug_dispensed_without_order(ctx: RuleContext) -> Finding:
     """
     drug_betos = [str(b) for b in ctx.options.get("drug_betos", DRUG_BETOS)]
     # Only EY lines need the code's BETOS: filter first, then look it up.
-    flagged = ctx.lines.filter(has_modifier("EY"))
+    flagged = ctx.lines.filter(ey_line())
     lines = ctx.refdata.lookup(
         flagged, "hcpcs", on={c.HCPCS: "hcpcs_code"}, as_of=c.DOS_FROM, columns={"betos": "_betos"}
     )

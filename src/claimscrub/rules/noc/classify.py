@@ -20,7 +20,11 @@ a drug or biological.
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
+
+from claimscrub.model import columns as c
 
 _NOC_WORDING = (
     r"(?i)not otherwise (?:classified|specified)|\bunclassified\b|\bunlisted\b|\bnoc\b"
@@ -42,3 +46,31 @@ def is_noc(long_description: pl.Expr, unit_uom: pl.Expr) -> pl.Expr:
 def names_a_drug(long_description: pl.Expr) -> pl.Expr:
     """True when the descriptor names a drug or biological ("Unclassified drugs")."""
     return long_description.str.contains(_DRUG_WORDING)
+
+
+# Releases of the HCPCS file (label, table file) -> the codes NOC in any of them.
+_NOC_CODES: dict[tuple[tuple[str, str], ...], pl.Series] = {}
+
+
+def noc_codes(refdata: Any) -> pl.Series:
+    """Every code that is NOC (:func:`is_noc`) in some release of ``refdata``'s HCPCS
+    file, worked out once per set of releases."""
+    releases = refdata.releases("hcpcs")
+    key = tuple((r.release, str(r.ref.data_path)) for r in releases)
+    if key not in _NOC_CODES:
+        tables = [refdata.table("hcpcs", r.release) for r in releases]
+        _NOC_CODES[key] = (
+            pl.concat([t.select("hcpcs_code", "long_description", "unit_uom") for t in tables])
+            .filter(is_noc(pl.col("long_description"), pl.col("unit_uom")).fill_null(False))
+            .get_column("hcpcs_code")
+            .unique()
+            .sort()
+        )
+    return _NOC_CODES[key]
+
+
+def billed_noc_code(ctx: Any) -> pl.Expr:
+    """The line's code is NOC in some release of the HCPCS file. NOC001 and NOC002 report
+    only lines whose code is NOC in the release in force on their date, so this is their
+    ``applies_when``: a claim of specific codes builds neither query."""
+    return pl.col(c.HCPCS).is_in(noc_codes(ctx.refdata).implode())

@@ -9,6 +9,7 @@ from claimscrub.model import columns as c
 from claimscrub.rules.coding.product import product_lines, product_table
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
+from claimscrub.rules.noc.classify import billed_noc_code
 from claimscrub.rules.registry import rule
 
 
@@ -22,6 +23,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "ndc_hcpcs"),
     inputs=(c.HCPCS, c.NDC, c.DOS_FROM),
     source="CMS ASP NDC-HCPCS crosswalk; CGS NOC drug billing; rules.md R-CODE-3 (NOC_WHEN_SPECIFIC_EXISTS)",
+    applies_when=billed_noc_code,
 )
 def noc_code_when_specific_code_exists(ctx: RuleContext) -> Finding:
     """A NOC code is billed although the NDC's product has a specific code on that date.

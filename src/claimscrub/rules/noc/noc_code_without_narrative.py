@@ -10,6 +10,7 @@ from claimscrub.rules.coding.facts import with_code_facts
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.ndc.normalise import is_blank
+from claimscrub.rules.noc.classify import billed_noc_code
 from claimscrub.rules.registry import rule
 
 
@@ -23,6 +24,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS, c.DOS_FROM),
     distinct_on=(c.HCPCS, c.DOS_FROM, c.NARRATIVE, c.DRUG_DESCRIPTION),
     source="CGS DME JB J7599 narrative; CGS Part B NOC drugs; rules.md R-CODE-3 (NOC_WITHOUT_NARRATIVE)",
+    applies_when=billed_noc_code,
 )
 def noc_code_without_narrative(ctx: RuleContext) -> Finding:
     """A NOC code is billed with no narrative describing what was given.

@@ -8,6 +8,7 @@ from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
+from claimscrub.rules.duplicates.duplicate_line_in_claim import code_repeated_in_claim
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
 from claimscrub.rules.units.common import (
@@ -30,6 +31,8 @@ from claimscrub.rules.units.common import (
     requires=("hcpcs", "ndc_hcpcs"),
     inputs=(c.HCPCS, c.UNITS, c.NDC, c.DOS_FROM),
     source="NGS DME JB, Billing for Immunosuppressive Drugs (one line per NDC/strength); rules.md R-UNIT-2",
+    # Lines of one NDC and date repeat their code within the claim.
+    applies_when=code_repeated_in_claim,
 )
 def one_strength_on_several_lines(ctx: RuleContext) -> Finding:
     """One NDC of one code is billed on several lines of the same claim and date.

@@ -23,6 +23,14 @@ from claimscrub.rules.units.common import (
 )
 
 
+def whole_units_without_ndc_quantity(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line bills a positive whole number of units and no NDC quantity: every line
+    UNT004 reports does (it then needs an oral solid on its code), so this is its
+    ``applies_when``."""
+    units = pl.col(c.UNITS)
+    return pl.col(c.NDC_QTY).is_null() & positive(units) & whole(units)
+
+
 @rule(
     code="UNT004",
     name="units-not-reachable-from-one-strength",
@@ -35,6 +43,7 @@ from claimscrub.rules.units.common import (
     requires=("hcpcs", "ndc_hcpcs"),
     inputs=(c.HCPCS, c.UNITS, c.NDC, c.DOS_FROM),
     source="NGS DME JB, Billing for Immunosuppressive Drugs (one line per strength); rules.md R-UNIT-2",
+    applies_when=whole_units_without_ndc_quantity,
 )
 def units_not_reachable_from_one_strength(ctx: RuleContext) -> Finding:
     """No whole number of tablets, capsules or packets of the line's NDC gives the billed units.
