@@ -21,6 +21,12 @@ def _discard_flag() -> pl.Expr:
     return mods.list.eval(pl.element().str.strip_chars().str.to_uppercase()).list.contains("JW")
 
 
+def with_history(ctx: RuleContext) -> pl.Expr:
+    """History claims are given: without them DUP002 reports nothing, so this is its
+    ``applies_when``."""
+    return pl.lit(ctx.history is not None)
+
+
 @rule(
     code="DUP002",
     name="line-already-billed",
@@ -31,6 +37,7 @@ def _discard_flag() -> pl.Expr:
     carc="CO-18",
     inputs=(c.HCPCS, c.DOS_FROM, c.PATIENT_ID),
     source="rules.md §8 DUPLICATE (CARC 18: same drug, NDC, DOS billed twice)",
+    applies_when=with_history,
 )
 def line_already_billed(ctx: RuleContext) -> Finding:
     """The patient's history already has a line with the same code, NDC and date of service.
