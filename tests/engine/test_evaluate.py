@@ -89,3 +89,22 @@ def test_message_numbers_print_without_trailing_zeros() -> None:
         "0.5 units of J7507",
         "? units of J7507",
     ]
+
+
+def test_a_few_lines_are_keyed_by_dictionary_as_by_column_codes() -> None:
+    # Nulls, repeats, lists and structs: the dictionary (a claim's lines) and the column
+    # codes (big batches) find the same distinct keys and give each line an equal one.
+    framed = pl.DataFrame(
+        {
+            "hcpcs": ["J7507", "J7507", None, "J7517", None, "J7507"],
+            "modifiers": [["KX"], ["KX"], [], ["KX", "GY"], [], None],
+            "auth": [{"n": "A1"}, {"n": "A1"}, None, {"n": "B"}, None, {"n": "A1"}],
+        }
+    )
+    small_rows, small_index = engine._small_key_index(framed)
+    codes = [engine._value_codes(framed.get_column(name)) for name in framed.columns]
+    big_rows, big_index = engine._key_index(framed, codes)
+    assert small_rows.height == big_rows.height == 4
+    assert small_index.dtype == big_index.dtype
+    assert small_rows[small_index.to_list()].equals(framed)
+    assert big_rows[big_index.to_list()].equals(framed)

@@ -45,7 +45,13 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from polars.exceptions import PanicException
 
-from claimscrub.engine.facts_store import facts_store, stored_facts
+from claimscrub.engine.facts_store import (
+    DICTIONARY_ROWS,
+    facts_store,
+    key_rows,
+    key_rows_hashable,
+    stored_facts,
+)
 from claimscrub.engine.prepare import claim_rows
 from claimscrub.model import columns as c
 from claimscrub.model.schema import LINES_SCHEMA
@@ -323,6 +329,11 @@ class _BatchRefData:
         memo = (names, classed if dated is not None else None)
         if memo not in self._keys:
             framed = self._lines[list(names)]
+            if framed.height <= DICTIONARY_ROWS and key_rows_hashable(framed.schema):
+                if dated is not None:
+                    framed = framed.with_columns(dated)
+                self._keys[memo] = _small_key_index(framed)
+                return self._keys[memo]
             codes = []
             for name in names:  # each column's codes serve every key set that uses it
                 if dated is not None and name == dated.name:
@@ -563,6 +574,20 @@ def _value_codes(column: pl.Series) -> tuple[pl.Series, int]:
     # Kept per column for the whole batch: the narrowest type that holds the codes.
     narrow = pl.UInt32 if count < 2**32 else pl.Int64
     return codes.fill_null(count - 1).cast(narrow), count
+
+
+def _small_key_index(framed: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """:func:`_key_index` of a few rows: their key values numbered in a dictionary (a
+    claim's keys in some microseconds, where coding each column costs queries)."""
+    numbers: dict[tuple[Any, ...], int] = {}
+    first_rows: list[int] = []
+    index: list[int] = []
+    for position, row in enumerate(key_rows(framed)):
+        number = numbers.setdefault(row, len(first_rows))
+        if number == len(first_rows):
+            first_rows.append(position)
+        index.append(number)
+    return framed[first_rows], pl.Series("_key_row", index, dtype=pl.UInt32)
 
 
 def _key_index(

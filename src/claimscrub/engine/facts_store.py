@@ -26,7 +26,15 @@ import polars as pl
 
 from claimscrub.rules.querying import collect
 
-__all__ = ["FACTS_STORE_ROWS", "FactsStore", "facts_store", "stored_facts"]
+__all__ = [
+    "DICTIONARY_ROWS",
+    "FACTS_STORE_ROWS",
+    "FactsStore",
+    "facts_store",
+    "key_rows",
+    "key_rows_hashable",
+    "stored_facts",
+]
 
 FACTS_STORE_ROWS = 100_000
 # Frames of at most this many rows are answered from the dictionary (a claim's keys).
@@ -76,7 +84,7 @@ def facts_store(refdata: Any) -> FactsStore:
         return store
 
 
-def _hashable(schema: pl.Schema) -> bool:
+def key_rows_hashable(schema: pl.Schema) -> bool:
     """Whether Python's equality on these columns' values, frozen by :func:`_frozen`, is
     the join's (nulls equal): text, dates, integers, booleans, and lists and structs of
     them (a modifier list, a patient's transplants)."""
@@ -106,6 +114,11 @@ def _key_rows(keys: pl.DataFrame, nested: bool) -> Iterator[tuple[Any, ...]]:
     if not nested:
         return keys.iter_rows()
     return (tuple(_frozen(value) for value in row) for row in keys.iter_rows())
+
+
+def key_rows(keys: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Each row's key values as a hashable tuple (lists and structs frozen)."""
+    return _key_rows(keys, any(dtype.is_nested() for dtype in keys.dtypes))
 
 
 def _gathered(table: _Table, frame: pl.DataFrame) -> pl.DataFrame | None:
@@ -188,7 +201,7 @@ def _grown(
         frame, start, rows = new.rechunk(), 0, {}
     keys = frame[names]
     nested = any(dtype.is_nested() for dtype in keys.dtypes)
-    if not _hashable(keys.schema):
+    if not key_rows_hashable(keys.schema):
         rows = None
     elif rows is None:  # the keys were not hashable before (a column of nulls, say)
         rows = {row: number for number, row in enumerate(_key_rows(keys, nested))}
