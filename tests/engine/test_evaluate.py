@@ -108,3 +108,28 @@ def test_a_few_lines_are_keyed_by_dictionary_as_by_column_codes() -> None:
     assert small_index.dtype == big_index.dtype
     assert small_rows[small_index.to_list()].equals(framed)
     assert big_rows[big_index.to_list()].equals(framed)
+
+
+def test_an_interrupt_waits_for_the_plans_already_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A big batch starts each plan as it is built. A plan still running when the run is
+    # interrupted must be waited for: Polars aborts the process when a started query's
+    # handle is dropped before it ends.
+    monkeypatch.setattr(engine, "SMALL_BATCH_LINES", 0)
+    lines, claims = _frames()
+
+    def slow(ctx):  # noqa: ANN001, ANN202 - a plan that runs for a while
+        many = pl.LazyFrame({"claim_key": pl.int_range(0, 3_000_000, eager=True)})
+        rows = ctx.lines.join(many.sort("claim_key", descending=True), on="claim_key")
+        return Finding(rows=rows, violated=pl.lit(True), message="slow")
+
+    def interrupted(ctx):  # noqa: ANN001, ANN202
+        raise KeyboardInterrupt
+
+    rules = [
+        Rule(code="COD980", name="slow", severity=Severity.INFO, func=slow),
+        Rule(code="COD981", name="interrupted", severity=Severity.INFO, func=interrupted),
+    ]
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(rules, lines, claims, default_refdata())

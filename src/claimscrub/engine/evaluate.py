@@ -21,11 +21,14 @@ checks it on every rule case):
   (:mod:`claimscrub.refdata.date_classes`).
 - A rule that judges each line alone and declares ``distinct_on`` runs once per distinct
   combination of those columns (:func:`_distinct_view`, :func:`_spread`).
-- Big batches collect all rules as one query; small ones (a claim from the API) collect
-  rule by rule on Polars' own thread pool (:mod:`claimscrub.rules.querying`), which is
-  faster on a few lines; the plans start once all are built. The small queries that
-  build a claim's shared facts run there too, and none of a small batch's queries is
-  optimised by Polars (optimising costs more than it saves on a few rows).
+- Each rule's plan is collected on its own, on Polars' own thread pool
+  (:mod:`claimscrub.rules.querying`). A big batch's plan starts as soon as it is built,
+  so it runs while this thread builds the next rules' shared facts (queries that leave
+  cores idle between steps); a small batch's plans (a claim from the API) start once all
+  are built, as started earlier they would hold up the small queries of the facts. The
+  small queries that build a claim's shared facts run on the pool too, and none of a
+  small batch's queries is optimised by Polars (optimising costs more than it saves on
+  a few rows).
 - A rule that declares ``applies_when`` (the lines it can report on) is not run on a
   batch where that is true for no line (:func:`_applying_to_no_line`): a claim for a
   commercial plan builds none of the Medicare benefit facts.
@@ -764,7 +767,11 @@ def _evaluate_rules(
         )
     )
     views: dict[tuple[str, ...], tuple[_BatchRefData, pl.Series]] = {}
-    together = lines.height >= SMALL_BATCH_LINES
+    # A big batch's plans start as they are built; a small batch's once all are (see the
+    # module docstring). 1 M lines, all plans as one query at the end -> so: 202-210 k ->
+    # 209-234 k lines/s (medians of 3 runs, three such runs each way), the same peak RSS.
+    early = lines.height >= SMALL_BATCH_LINES
+    running: list[tuple[Rule, Running]] = []
 
     def context(rule: Rule, rule_refdata: _BatchRefData) -> RuleContext:
         return RuleContext(
@@ -777,26 +784,31 @@ def _evaluate_rules(
         )
 
     idle = _applying_to_no_line(rules, lines, lambda rule: context(rule, batch_refdata))
-    for rule in rules:
-        if rule.code in idle:
-            continue
-        rule_refdata = batch_refdata
-        try:
-            if rule.distinct_on and lines.height >= DISTINCT_MIN_LINES:
-                if rule.distinct_on not in views:
-                    views[rule.distinct_on] = _distinct_view(batch_refdata, rule.distinct_on)
-                rule_refdata, spreads[rule.code] = views[rule.distinct_on]
-            ctx = context(rule, rule_refdata)
-            per_key = rule_refdata is not batch_refdata
-            finding = rule.func(ctx)
-            plan = _plan(rule, finding, _schema_key(rule, ctx, per_key, batch_key))
-            plans.append((rule, plan))
-        except (Exception, PanicException) as exc:  # noqa: BLE001 - one broken rule never hides the others
-            broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
-            spreads.pop(rule.code, None)
-    # A small batch's plans run on Polars' thread pool once all are built: started while
-    # this thread still builds, they would hold up its own small queries there.
-    collected = _collect(plans, broken) if together else _collect_each(plans, broken)
+    try:
+        for rule in rules:
+            if rule.code in idle:
+                continue
+            rule_refdata = batch_refdata
+            try:
+                if rule.distinct_on and lines.height >= DISTINCT_MIN_LINES:
+                    if rule.distinct_on not in views:
+                        views[rule.distinct_on] = _distinct_view(batch_refdata, rule.distinct_on)
+                    rule_refdata, spreads[rule.code] = views[rule.distinct_on]
+                ctx = context(rule, rule_refdata)
+                per_key = rule_refdata is not batch_refdata
+                finding = rule.func(ctx)
+                plan = _plan(rule, finding, _schema_key(rule, ctx, per_key, batch_key))
+                if early:
+                    running.append((rule, start(plan)))
+                else:
+                    plans.append((rule, plan))
+            except (Exception, PanicException) as exc:  # noqa: BLE001 - one broken rule never hides the others
+                broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
+                spreads.pop(rule.code, None)
+    except BaseException:  # an interrupt: wait for the started plans (see _drain)
+        _drain(running)
+        raise
+    collected = _results(running, broken) + _collect_each(plans, broken)
     frames = [
         _spread(frame, lines, spreads[rule.code]) if rule.code in spreads else frame
         for rule, frame in collected
@@ -869,44 +881,18 @@ def _apply_gates(
     )
 
 
-def _collect(
+def _collect_each(
     plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]]
 ) -> list[tuple[Rule, pl.DataFrame]]:
-    """Collect every plan together; on failure, one by one to find the broken rule.
-
-    (A small batch's plans are collected each on its own from the start, see
-    :func:`_collect_each`: on a few lines, optimising and scheduling all the plans as one
-    query costs more than it saves.)
-    """
-    if not plans:
-        return []
-    try:
-        # The in-memory engine: on these many small, join-heavy plans over frames already
-        # in memory it is about twice as fast as the streaming engine that "auto" picks.
-        frames = pl.collect_all([lf for _, lf in plans], engine="in-memory")
-        return [(rule, frame) for (rule, _), frame in zip(plans, frames, strict=True)]
-    except (Exception, PanicException):  # noqa: BLE001 - isolate the culprit below
-        # One at a time: a big batch's plans each hold much memory.
-        return _collect_each(plans, broken, at_once=False)
-
-
-def _collect_each(
-    plans: list[tuple[Rule, pl.LazyFrame]], broken: list[tuple[str, str]], *, at_once: bool = True
-) -> list[tuple[Rule, pl.DataFrame]]:
-    """Each plan collected on Polars' thread pool (see :mod:`claimscrub.rules.querying`);
-    a plan that fails names its rule. ``at_once``: every plan is started before the first
-    is waited for; otherwise each is waited for before the next starts."""
-    collected: list[tuple[Rule, pl.DataFrame]] = []
+    """Each plan collected on Polars' thread pool (see :mod:`claimscrub.rules.querying`),
+    every one started before the first is waited for; a plan that fails names its rule."""
     pending: list[tuple[Rule, Running]] = []
     for rule, lf in plans:
         try:
             pending.append((rule, start(lf)))
         except (Exception, PanicException) as exc:  # noqa: BLE001
             broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
-        if not at_once:
-            collected += _results(pending, broken)
-            pending = []
-    return collected + _results(pending, broken)
+    return _results(pending, broken)
 
 
 def _results(
@@ -914,12 +900,26 @@ def _results(
 ) -> list[tuple[Rule, pl.DataFrame]]:
     """The collected frames of ``pending``, in order; a plan that failed names its rule."""
     collected = []
-    for rule, running in pending:
+    for position, (rule, running) in enumerate(pending):
         try:
             collected.append((rule, running.fetch_blocking()))
         except (Exception, PanicException) as exc:  # noqa: BLE001
             broken.append((rule.code, f"{type(exc).__name__}: {exc}"))
+        except BaseException:  # an interrupt: wait for the others (see _drain)
+            _drain(pending[position + 1 :])
+            raise
     return collected
+
+
+def _drain(pending: list[tuple[Rule, Running]]) -> None:
+    """Wait for started plans, whatever their outcome: a query started on Polars' pool
+    whose handle is dropped unfetched makes the pool thread panic, and the process abort,
+    when the query ends."""
+    for _, running in pending:
+        try:
+            running.fetch_blocking()
+        except BaseException:  # noqa: BLE001, S112 - only waiting; the caller re-raises
+            continue
 
 
 def _distinct_view(
