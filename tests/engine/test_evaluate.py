@@ -133,3 +133,25 @@ def test_an_interrupt_waits_for_the_plans_already_started(
     ]
     with pytest.raises(KeyboardInterrupt):
         evaluate(rules, lines, claims, default_refdata())
+
+
+def test_a_code_finding_on_a_line_removes_the_findings_that_depend_on_the_code() -> None:
+    # COD001 (a gate) on claim 0 line 1: UNT001 there goes, UNT001 on line 2 and NDC002
+    # (which does not depend on the code) stay.
+    found = pl.DataFrame(
+        {
+            "claim_key": [0, 0, 0, 0],
+            "line_no": [1, 1, 2, 1],
+            "rule": ["COD001", "UNT001", "UNT001", "NDC002"],
+        },
+        schema_overrides={"claim_key": pl.Int64, "line_no": pl.Int64},
+    )
+    kept = engine._apply_gates(found, ["COD001"], ["NDC002"])
+    assert kept.select("line_no", "rule").sort("rule", "line_no").rows() == [
+        (1, "COD001"),
+        (1, "NDC002"),
+        (2, "UNT001"),
+    ]
+    # No gate finding: nothing is removed.
+    ungated = found.filter(pl.col("rule") != "COD001")
+    assert engine._apply_gates(ungated, ["COD001"], ["NDC002"]).equals(ungated)

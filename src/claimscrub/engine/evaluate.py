@@ -868,6 +868,9 @@ def _apply_gates(
     (findings of rules that do not depend on the code, such as NDC format, are kept)."""
     if not gate_codes or findings.is_empty():
         return findings
+    rule_codes, line_numbers = findings.get_column("rule"), findings.get_column(c.LINE_NO)
+    if not (rule_codes.is_in(gate_codes) & line_numbers.is_not_null()).any():
+        return findings  # no line is gated (most batches of a few claims): no join
     gated = (
         findings.filter(pl.col("rule").is_in(gate_codes) & pl.col(c.LINE_NO).is_not_null())
         .select(c.CLAIM_KEY, c.LINE_NO)
