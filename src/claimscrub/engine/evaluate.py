@@ -334,7 +334,7 @@ class _BatchRefData:
             framed = self._lines[list(names)]
             if framed.height <= DICTIONARY_ROWS and key_rows_hashable(framed.schema):
                 if dated is not None:
-                    framed = framed.with_columns(dated)
+                    framed = with_column_replaced(framed, dated)
                 self._keys[memo] = _small_key_index(framed)
                 return self._keys[memo]
             codes = []
@@ -868,11 +868,12 @@ def _apply_gates(
     (findings of rules that do not depend on the code, such as NDC format, are kept)."""
     if not gate_codes or findings.is_empty():
         return findings
-    rule_codes, line_numbers = findings.get_column("rule"), findings.get_column(c.LINE_NO)
-    if not (rule_codes.is_in(gate_codes) & line_numbers.is_not_null()).any():
+    by_gate = findings.get_column("rule").is_in(gate_codes)
+    by_gate &= findings.get_column(c.LINE_NO).is_not_null()
+    if not by_gate.any():
         return findings  # no line is gated (most batches of a few claims): no join
     gated = (
-        findings.filter(pl.col("rule").is_in(gate_codes) & pl.col(c.LINE_NO).is_not_null())
+        findings.filter(by_gate)
         .select(c.CLAIM_KEY, c.LINE_NO)
         .unique()
         .with_columns(pl.lit(True).alias("_gated"))
