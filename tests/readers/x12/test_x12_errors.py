@@ -238,3 +238,16 @@ def test_text_before_the_first_isa_and_segments_after_an_iea(
     ]
     assert batch.rejected["claim_id"].drop_nulls().to_list() == ["A37YH556", "A37YH556"]
     assert "IEA (segment 158) without a matching ISA" in batch.warnings["reason"].to_list()
+
+
+def test_a_professional_file_declared_institutional_names_the_wrong_version(sdk: bytes) -> None:
+    # A file seen in the wild: SV1 service lines under GS08/ST03 005010X223A2 (837I).
+    data = sdk.replace(b"005010X222A2", b"005010X223A2")
+    assert data != sdk
+    batch = _read(data)
+    assert batch.claims.height == 0
+    reasons = set(batch.rejected["reason"].to_list())
+    assert any(
+        "has SV1 (the 837P service line) instead of SV2" in r and "declared 837I" in r
+        for r in reasons
+    ), reasons

@@ -536,15 +536,7 @@ def flatten(frame: pl.DataFrame | Segments, guide: Guide, component: str) -> Fla
     )
     missing = lines.filter(~pl.col("k_line").is_in(sv_keys.implode()))
     if missing.height:
-        errors.append(
-            missing.select(
-                pl.col("_lx").alias("ord"),
-                pl.format(f"segment {{}} LX: service line has no {svc} segment", "_lx").alias(
-                    "reason"
-                ),
-                *_KEYS,
-            )
-        )
+        errors.append(_missing_service(missing, rows("2400", _OTHER_SERVICE[svc]), guide))
 
     # --- errors → rejected claims and context errors -----------------------------
     errors = [seg.with_keys(e).drop("_ev") if "_ev" in e.columns else e for e in errors]
@@ -555,6 +547,42 @@ def flatten(frame: pl.DataFrame | Segments, guide: Guide, component: str) -> Fla
     claims_lf, lines_lf = _assemble(claims, lines, values, dx_df, guide)
     claims, lines = _derive(claims_lf, lines_lf, guide, plan, rejected["_clm"])
     return Flat(claims, lines, compact(rejected), compact(context_errors), guide)
+
+
+# A line of the other claim type's guide carries this segment instead.
+_OTHER_SERVICE = {"SV1": "SV2", "SV2": "SV1"}
+
+
+def _missing_service(missing: pl.DataFrame, other: pl.LazyFrame, guide: Guide) -> pl.DataFrame:
+    """Errors for lines (``missing``: their LX rows) without the guide's service segment.
+
+    A line that carries the other claim type's segment (SV1 in a transaction declared
+    837I, SV2 in one declared 837P) is said to: the file's version (GS08 / ST03) names
+    the wrong guide, which is the fix.
+    """
+    svc, other_svc = guide.service_segment, _OTHER_SERVICE[guide.service_segment]
+    with_other = other.select(pl.col("_k").alias("k_line")).unique().collect()
+    return missing.join(
+        with_other.with_columns(pl.lit(True).alias("_other")),
+        on="k_line",
+        how="left",
+        maintain_order="left",
+    ).select(
+        pl.col("_lx").alias("ord"),
+        pl.when(pl.col("_other"))
+        .then(
+            pl.format(
+                f"segment {{}} LX: service line has {other_svc} (the "
+                f"{'837P' if other_svc == 'SV1' else '837I'} service line) instead of "
+                f"{svc}: the transaction is declared {guide.name} ({'/'.join(guide.versions)}) "
+                "in GS08/ST03; send it with the version of the claim type it holds",
+                "_lx",
+            )
+        )
+        .otherwise(pl.format(f"segment {{}} LX: service line has no {svc} segment", "_lx"))
+        .alias("reason"),
+        *_KEYS,
+    )
 
 
 class _Columns:
