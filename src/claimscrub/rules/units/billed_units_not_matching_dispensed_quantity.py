@@ -53,7 +53,9 @@ def billed_units_not_matching_dispensed_quantity(ctx: RuleContext) -> Finding:
       in mL, a line whose units match the quantity read as whole bottles is left to
       the NDC unit-of-measure rule.
     - `ML` counts mL of a liquid (package size above one).
-    - `ME` (milligrams) is divided by the code's unit when it is a mass.
+    - `ME` (milligrams) is divided by the code's unit when it is a mass. That needs
+      no crosswalk figure, so an NDC the crosswalk does not list (NDC007) is
+      converted too; one listed only under other codes is COD003's or COD004's.
     Other qualifiers (`GR`, `F2`) and `UN` on a multi-mL parenteral package are not
     converted: the crosswalk does not say whether its package size counts mL or
     containers, so whether `UN` or `ML` suits such a product cannot be decided from it

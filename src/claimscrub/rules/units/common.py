@@ -396,7 +396,10 @@ def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
         _ndc_reading=reading,
         _ndc_checkable=(
             common
-            & pl.col("_ndc_on_code")
+            # A quantity in mg needs only the code's unit, not the crosswalk: an NDC the
+            # crosswalk does not list (NDC007) is converted too, unless it is another
+            # code's product (COD003 / COD004).
+            & (pl.col("_ndc_on_code") | ((reading == "ME") & ~pl.col("_ndc_other_code")))
             & positive(pl.col(c.NDC_QTY))
             & reading.is_not_null()
             & ~pl.col(JW_GROUP)
