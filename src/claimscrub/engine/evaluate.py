@@ -637,8 +637,15 @@ def _key_index(
     return framed[first.get_column("_r")], index
 
 
-def _has_data(lines: pl.DataFrame, column: str) -> bool:
-    return column in lines.columns and lines[column].null_count() < lines.height
+def _columns_with_data(lines: pl.DataFrame, rules: Sequence[Rule]) -> set[str]:
+    """The columns rules declare as ``inputs`` that hold a value on some line (each
+    column counted once, not once per rule naming it)."""
+    named = {col for rule in rules for col in rule.inputs}
+    return {
+        col
+        for col in named
+        if col in lines.columns and lines.get_column(col).null_count() < lines.height
+    }
 
 
 def evaluate(
@@ -667,8 +674,9 @@ def evaluate(
     history = _rule_columns(history) if history is not None else None
     skipped: list[tuple[str, str]] = []
     runnable: list[Rule] = []
+    with_data = _columns_with_data(lines, rules)
     for rule in rules:
-        absent = [col for col in rule.inputs if not _has_data(lines, col)]
+        absent = [col for col in rule.inputs if col not in with_data]
         if absent and lines.height:
             skipped.append((rule.code, f"no data in {', '.join(absent)}"))
         else:
@@ -828,22 +836,33 @@ def _applying_to_no_line(
     """
     if not APPLIES_WHEN:
         return set()
+    # Rules sharing a test (a dozen ask whether the pack applies the Medicare benefit)
+    # share its answer: one test per function and options.
     tests: dict[str, pl.Expr] = {}
+    test_of: dict[str, str] = {}  # rule code -> its test's name in ``tests``
+    named: dict[tuple[Any, str], str] = {}
     for rule in rules:
         if rule.applies_when is None:
             continue
-        try:
-            tests[rule.code] = rule.applies_when(context(rule)).fill_null(False).any()
-        except Exception:  # noqa: BLE001, S112 - the rule runs and reports it
-            continue
+        ctx = context(rule)
+        key = (rule.applies_when, repr(sorted(ctx.options.items())))
+        if key not in named:
+            try:
+                test = rule.applies_when(ctx).fill_null(False).any()
+            except Exception:  # noqa: BLE001, S112 - the rule runs and reports it
+                continue
+            named[key] = f"t{len(tests)}"
+            tests[named[key]] = test
+        test_of[rule.code] = named[key]
     if lines.height > APPLIES_SAMPLE_LINES:
         # A big batch: a test true on its first lines is settled without reading the rest
         # (on realistic batches, all of them), so only the others go over every line.
         head = _answers(lines.head(APPLIES_SAMPLE_LINES), tests)
-        tests = {code: test for code, test in tests.items() if head[code] is not True}
+        tests = {name: test for name, test in tests.items() if head[name] is not True}
     if not tests:
         return set()
-    return {code for code, some_line in _answers(lines, tests).items() if some_line is False}
+    false = {name for name, some_line in _answers(lines, tests).items() if some_line is False}
+    return {code for code, name in test_of.items() if name in false}
 
 
 def _answers(lines: pl.DataFrame, tests: dict[str, pl.Expr]) -> dict[str, bool | None]:
