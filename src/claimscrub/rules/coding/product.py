@@ -272,19 +272,22 @@ def product_lines(ctx: RuleContext, table: pl.LazyFrame) -> pl.LazyFrame:
     carried = pl.when(
         same_unit.fill_null(False) & (pl.col(c.UNITS) == pl.col(c.UNITS).round(0)).fill_null(False)
     ).then(pl.col(c.UNITS).round(0).cast(pl.Int64, strict=False))
+    # Worked out once as columns: an expression used in several places is computed at
+    # each (a small batch's queries are not optimised, so not merged by Polars).
+    from_quantity_col, carried_col = pl.col("_from_quantity"), pl.col("_carried_units")
     note = (
-        pl.when(from_quantity.is_not_null())
+        pl.when(from_quantity_col.is_not_null())
         .then(
             pl.format(
                 "; {} {} × {} = {} unit(s) of {}",
                 number_text(pl.col(c.NDC_QTY)),
                 pl.col(c.NDC_UNIT),
                 number_text(pl.col("_cand_per_item")),
-                from_quantity.cast(pl.String),
+                from_quantity_col.cast(pl.String),
                 pl.col("_cand"),
             )
         )
-        .when(carried.is_not_null())
+        .when(carried_col.is_not_null())
         .then(
             pl.format(
                 "; {} and {} share the billing unit {}",
@@ -296,9 +299,13 @@ def product_lines(ctx: RuleContext, table: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(pl.lit(""))
     )
     single = pl.col("_n_cands") == 1
-    return lines.with_columns(
-        pl.when(single).then(pl.coalesce(from_quantity, carried)).alias("_cand_units"),
-        pl.when(single).then(note).otherwise(pl.lit("")).alias("_cand_units_note"),
+    return (
+        lines.with_columns(from_quantity.alias("_from_quantity"), carried.alias("_carried_units"))
+        .with_columns(
+            pl.when(single).then(pl.coalesce(from_quantity_col, carried_col)).alias("_cand_units"),
+            pl.when(single).then(note).otherwise(pl.lit("")).alias("_cand_units_note"),
+        )
+        .drop("_from_quantity", "_carried_units")
     )
 
 
