@@ -205,6 +205,12 @@ def with_key_row(ctx: RuleContext, frame: pl.LazyFrame, keys: Sequence[str]) -> 
     return rows_of(ctx, frame).hstack([index.alias(KEY_ROW).rechunk()]).lazy()
 
 
+def facts_kept(ctx: RuleContext) -> bool:
+    """True when the engine keeps this batch's per-key facts for the next batches (a
+    small batch): facts worked out per key then cost nothing when a key comes again."""
+    return _facts_store(ctx) is not None
+
+
 def _facts_store(ctx: RuleContext) -> Callable[..., pl.DataFrame | None] | None:
     """The engine's cross-batch facts store (``refdata.cached_facts``) when this batch is
     small; None for a big batch or without the engine."""

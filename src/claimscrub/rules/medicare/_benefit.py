@@ -17,7 +17,7 @@ DME MAC does not pay (injected route and DME-supplier MUE 0: RTE002 reports thos
 **Supply fee lines** (``FEE_ROLE``): the curated pharmacy supply fee codes and their roles.
 
 **Transplant status** (:func:`transplant_status`, on the benefit lines once per batch by
-:func:`benefit_lines_status`; texts for messages from :func:`with_transplant_texts`):
+:func:`benefit_lines_status`, with the texts the rules' messages quote):
 what the patient's recorded transplants say as of each line's date — which transplants
 are on or before the date, which of them qualify (covered organ, covered-from dates,
 organs covered only after another organ's transplant), Part A at transplant, whether
@@ -35,7 +35,7 @@ import polars as pl
 
 from claimscrub.model import columns as c
 from claimscrub.refdata import curated
-from claimscrub.rules.batch import batch_shared, lines_with
+from claimscrub.rules.batch import batch_shared, facts_kept, lines_with
 
 if TYPE_CHECKING:
     from claimscrub.payers.packs import Pack
@@ -307,15 +307,17 @@ def benefit_frame(ctx: RuleContext, applies: pl.Expr) -> pl.LazyFrame:
 
 def benefit_lines_status(ctx: RuleContext) -> pl.LazyFrame:
     """:func:`benefit_lines` with :func:`transplant_status`, computed once per batch (per
-    distinct transplant list and date; on small batches kept per key across batches).
+    distinct transplant list and date; on small batches kept per key across batches, with
+    the message texts: see :func:`with_transplant_texts`).
 
     Rules filter it rather than work the status out on their own lines: in each rule's
     query that was the heaviest part of a Medicare claim's check.
     """
+    texts = facts_kept(ctx)  # see with_transplant_texts
     return lines_with(
         ctx,
-        "medicare.transplant_status",
-        [((c.TRANSPLANTS, c.DOS_FROM), transplant_status)],
+        "medicare.transplant_status.texts" if texts else "medicare.transplant_status",
+        [((c.TRANSPLANTS, c.DOS_FROM), lambda keys: transplant_status(keys, texts=texts))],
         base=benefit_lines(ctx),
     )
 
@@ -500,7 +502,9 @@ _MISSING_DATE = "_missing_date"
 _MISSING_PART_A = "_missing_part_a"
 
 
-def transplant_status(frame: pl.LazyFrame, organ: str | None = None) -> pl.LazyFrame:
+def transplant_status(
+    frame: pl.LazyFrame, organ: str | None = None, texts: bool = False
+) -> pl.LazyFrame:
     """``frame`` with what the transplants (``transplants``) say as of ``dos_from``.
 
     A transplant is *relevant* when dated on or before the line's date (or undated: it
@@ -517,8 +521,7 @@ def transplant_status(frame: pl.LazyFrame, organ: str | None = None) -> pl.LazyF
     ``organ`` (when given). ``FAIL`` is the reason the benefit criteria fail when the
     facts show it (``after_dos``, ``organ``, ``part_a``), ``CRITERIA_MET`` is true when a
     covered transplant with Part A precedes the line, ``UNDETERMINED`` when neither can
-    be said. Message texts are added by :func:`with_transplant_texts` — only on the rows
-    a rule reports, because string work on every line is what costs time.
+    be said. With ``texts``, the message texts too (see :func:`with_transplant_texts`).
     """
     date = pl.col("_date")
     present = pl.col("_present")
@@ -565,28 +568,39 @@ def transplant_status(frame: pl.LazyFrame, organ: str | None = None) -> pl.LazyF
         .then(pl.lit("part_a"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
-    return (
+    if texts:
+        labels, lists, missing = _text_steps()
+        exploded = exploded.with_columns(labels).with_columns(lists).drop("_label", "_why_not")
+    status = (
         _one_row_per_line(exploded)
         .with_columns(fail.alias(FAIL), (n(N_PART_A) > 0).alias(CRITERIA_MET))
         .with_columns((n(FAIL).is_null() & ~n(CRITERIA_MET)).alias(UNDETERMINED))
     )
+    return status.with_columns(missing) if texts else status
 
 
-def with_transplant_texts(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Add the message texts about the transplants to rows of :func:`benefit_lines_status`.
+def with_transplant_texts(ctx: RuleContext, frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Rows of :func:`benefit_lines_status` (a rule's reported rows) with the message texts.
 
     ``NOT_COVERED_TEXT`` (why each relevant transplant does not qualify),
     ``COVERED_TEXT`` (the relevant covered ones), ``AFTER_TEXT`` (those dated after the
     line), ``MISSING_TEXT`` (the facts that are missing). Transplants are listed by date.
+
+    On a small batch the status already carries them, worked out per key with it and
+    kept for the next batches (six rules quote them: once, not in six queries); on a
+    big batch they are worked out here, on the rows a rule reports only, as string work
+    on every line costs more than it saves (1 M lines, measured both ways).
     """
+    if facts_kept(ctx):
+        return frame
     labels, lists, missing = _text_steps()
     exploded = _exploded(frame).with_columns(labels).with_columns(lists).drop("_label", "_why_not")
     return _one_row_per_line(exploded).with_columns(missing)
 
 
-@cache  # the expressions depend on no batch (six rules a claim build these texts)
+@cache  # the expressions depend on no batch
 def _text_steps() -> tuple[list[pl.Expr], list[pl.Expr], pl.Expr]:
-    """The columns :func:`with_transplant_texts` adds: each transplant's label and why it
+    """The columns of :func:`with_transplant_texts`: each transplant's label and why it
     does not qualify, the per-line lists, and the missing facts."""
     date = pl.col("_date")
     label = pl.format(

@@ -103,7 +103,7 @@ def kx_modifier_missing(ctx: RuleContext) -> Finding:
         & pl.col(b.FAIL).is_null()
     )
     return Finding(
-        rows=b.with_transplant_texts(lines.filter(violated)).with_columns(
+        rows=b.with_transplant_texts(ctx, lines.filter(violated)).with_columns(
             reason.alias("_kx_reason")
         ),
         violated=pl.lit(True),

@@ -77,7 +77,7 @@ def kx_modifier_without_benefit_criteria(ctx: RuleContext) -> Finding:
     without_kx = pl.col(c.MODIFIERS).list.filter(pl.element().str.to_uppercase() != "KX")
     violated = fail.is_not_null() & b.has_modifier("KX")
     return Finding(
-        rows=b.with_transplant_texts(lines.filter(violated)).with_columns(why.alias("_why")),
+        rows=b.with_transplant_texts(ctx, lines.filter(violated)).with_columns(why.alias("_why")),
         violated=pl.lit(True),
         message="{hcpcs} on {dos_from} carries KX, but {_why}",
         fix={"modifiers": without_kx},

@@ -60,7 +60,7 @@ def no_part_a_at_transplant(ctx: RuleContext) -> Finding:
     violated = (pl.col(b.FAIL) == "part_a") & ~b.has_modifier("KX")
     gy = b.has_modifier("GY")
     return Finding(
-        rows=b.with_transplant_texts(lines.filter(violated)),
+        rows=b.with_transplant_texts(ctx, lines.filter(violated)),
         violated=pl.lit(True),
         message=(
             "{hcpcs} on {dos_from}: Part A was not in effect at the covered transplant "

@@ -59,7 +59,7 @@ def transplant_after_date_of_service(ctx: RuleContext) -> Finding:
     lines = b.immuno_lines_status(ctx)
     violated = (pl.col(b.FAIL) == "after_dos") & ~b.has_modifier("KX")
     return Finding(
-        rows=b.with_transplant_texts(lines.filter(violated)),
+        rows=b.with_transplant_texts(ctx, lines.filter(violated)),
         violated=pl.lit(True),
         message="{hcpcs} is dated {dos_from}, before every recorded transplant ({_after_text})",
     )

@@ -61,7 +61,7 @@ def transplant_facts_missing(ctx: RuleContext) -> Finding:
     """
     lines = b.immuno_lines_status(ctx)
     per_claim = (
-        b.with_transplant_texts(lines.filter(pl.col(b.UNDETERMINED)))
+        b.with_transplant_texts(ctx, lines.filter(pl.col(b.UNDETERMINED)))
         .group_by(c.CLAIM_KEY)
         .agg(
             pl.col(c.LINE_NO).sort().cast(pl.String).str.join(", ").alias("_lines"),

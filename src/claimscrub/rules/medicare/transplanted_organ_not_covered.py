@@ -72,7 +72,7 @@ def transplanted_organ_not_covered(ctx: RuleContext) -> Finding:
     violated = (pl.col(b.FAIL) == "organ") & ~b.has_modifier("KX")
     gy = b.has_modifier("GY")
     return Finding(
-        rows=b.with_transplant_texts(lines.filter(violated)),
+        rows=b.with_transplant_texts(ctx, lines.filter(violated)),
         violated=pl.lit(True),
         message=(
             "{hcpcs} on {dos_from} is billed under the Medicare immunosuppressive drug "
