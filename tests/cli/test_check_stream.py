@@ -236,6 +236,7 @@ def test_every_claim_accounted_for_on_real_x12(name, plan):
     assert [c["id"] for c in chunked["claims"]] == [c["id"] for c in whole["claims"]]
     key = lambda r: (r.get("seg_ordinal") or 0, r.get("claim_id") or "", r["reason"])  # noqa: E731
     assert sorted(chunked["rejected"], key=key) == sorted(whole["rejected"], key=key)
+    assert sorted(chunked["input_warnings"], key=key) == sorted(whole["input_warnings"], key=key)
     located = lambda doc: {f[:3] for f in _findings(doc)}  # noqa: E731
     assert located(chunked) == located(whole)
 

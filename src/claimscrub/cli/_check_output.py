@@ -116,6 +116,7 @@ def write_streamed(
         for part in watched:
             terminal.render_claims(part, console, fmt, tally)
         terminal.render_rejected(header["rejected"], console)
+        terminal.render_input_warnings(header.get("input_warnings", ()), console)
         terminal.footer(header, tally, console)
     elif fmt == "jsonl":
         render = renderer("jsonl")

@@ -213,6 +213,12 @@ class Report:
                 {k: v for k, v in r.items() if v is not None}
                 for r in self.rejected.iter_rows(named=True)
             ],
+            # What the readers noticed but read anyway (an unknown ST03 read as GS08's
+            # guide, say): located like ``rejected``.
+            "input_warnings": [
+                {k: v for k, v in r.items() if v is not None}
+                for r in self.warnings.iter_rows(named=True)
+            ],
             "skipped_rules": [{"rule": code, "reason": why} for code, why in self.skipped],
             "engine_errors": [{"rule": code, "error": why} for code, why in self.broken],
         }

@@ -229,6 +229,7 @@ class ChunkedCheck:
         self._inputs = _Spill(self._tmp)
         self._results: list[Path] = []
         self._rejected: list[pl.DataFrame] = []
+        self._warnings: list[pl.DataFrame] = []
         self._history = ClaimBatch()
         self._totals = _Totals()
         self._buckets = 1
@@ -276,6 +277,7 @@ class ChunkedCheck:
             offset = self._read_input(name, input_format, offset, embedded)
         past = read_claims([], input_format=input_format, history=list(history))
         self._rejected.append(past.rejected)
+        self._warnings.append(past.warnings)
         self._history = self._number_history([*embedded, past.history], offset)
         self._inputs.close()
         self._check_buckets()
@@ -305,6 +307,7 @@ class ChunkedCheck:
 
     def _spill(self, batch: ClaimBatch, offset: int) -> None:
         self._rejected.append(batch.rejected)
+        self._warnings.append(batch.warnings)
         if not batch.claims.height:
             return
         key = pl.col(c.CLAIM_KEY) + offset
@@ -416,16 +419,19 @@ class ChunkedCheck:
                 ),
             ]
         )
-        rejected = pl.concat(
-            [pl.DataFrame(schema=REJECTED_SCHEMA), *[r for r in self._rejected if r.height]],
-            how="vertical_relaxed",
+        rejected, warnings = (
+            pl.concat(
+                [pl.DataFrame(schema=REJECTED_SCHEMA), *[r for r in frames if r.height]],
+                how="vertical_relaxed",
+            )
+            for frames in (self._rejected, self._warnings)
         )
         template = Report(
             claims=empty_claims(),
             lines=lines,
             findings=_empty_findings(),
             rejected=rejected,
-            warnings=pl.DataFrame(schema=REJECTED_SCHEMA),
+            warnings=warnings,
             rules=self.plan.rules,
             refdata=self.plan.refdata,
             rules_hash=self.plan.rules_hash,

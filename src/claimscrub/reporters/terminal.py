@@ -59,6 +59,7 @@ def render(result: dict[str, Any], stream: TextIO, fmt: str) -> None:
     tally = Tally()
     render_claims(result["claims"], console, fmt, tally)
     render_rejected(result["rejected"], console)
+    render_input_warnings(result.get("input_warnings", ()), console)
     footer(result, tally, console)
 
 
@@ -111,6 +112,19 @@ def render_rejected(rejected: Iterable[dict[str, Any]], console: Console) -> Non
             Text(
                 f"{item.get('src', '?')}:{where}: rejected input: {item['reason']}",
                 style="red",
+            )
+        )
+
+
+def render_input_warnings(warnings: Iterable[dict[str, Any]], console: Console) -> None:
+    """One line per thing a reader noticed in an input but read anyway."""
+    for item in warnings:
+        where = item.get("seg_ordinal") or item.get("row") or item.get("json_path") or "-"
+        claim = f" claim {item['claim_id']}" if item.get("claim_id") else ""
+        console.print(
+            Text(
+                f"{item.get('src', '?')}:{where}: input warning{claim}: {item['reason']}",
+                style="yellow",
             )
         )
 

@@ -73,3 +73,23 @@ def test_versions_resolve_to_their_guide() -> None:
     assert guide_for("005010X223A2") is X223
     assert guide_for("005010X223A3") is X223
     assert guide_for("004010X098A1") is None
+    # The base 5010 guides and the 837I addenda read with the same tables.
+    assert guide_for("005010X222") is X222
+    assert guide_for("005010X223") is X223
+    assert guide_for("005010X223A1") is X223
+
+
+def test_st03_names_the_guide_when_gs08_names_another() -> None:
+    # Seen in a public sample: GS08 says 837P, ST03 the 837I addenda, SV2 lines.
+    from claimscrub.readers.x12 import read_x12
+
+    fixtures = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "x12"
+    data = (fixtures / "lfhx12__institutional-claim.837i").read_bytes()
+    # GS08 comes first in the file, then ST03.
+    mixed = data.replace(b"*005010X223A3~", b"*005010X222A1~", 1)
+    mixed = mixed.replace(b"*005010X223A3~", b"*005010X223A1~", 1)
+    assert mixed.count(b"005010X222A1") == 1 and mixed.count(b"005010X223A1") == 1
+    batch = read_x12(mixed, "mixed.837i")
+    assert batch.rejected.height == 0 and batch.warnings.height == 0
+    assert batch.claims["claim_type"].unique().to_list() == ["institutional"]
+    assert batch.lines.height > 0

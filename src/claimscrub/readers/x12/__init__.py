@@ -3,7 +3,8 @@
 ``read_x12(path_or_stream, src_name)`` reads a whole input into one
 :class:`~claimscrub.readers.base.ClaimBatch`; ``iter_x12`` yields batches of at
 most ``chunk_claims`` claims so that memory stays bounded on large files.
-Supported guides: 837P 005010X222A1/A2 and 837I 005010X223A2/A3.
+Supported guides: 837P 005010X222 (and its errata A1, A2) and 837I 005010X223 (and
+its addenda and errata A1, A2, A3).
 
 What comes out:
 

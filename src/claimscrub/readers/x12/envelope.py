@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from claimscrub.readers.x12.guides import Guide, guide_for
+from claimscrub.readers.x12.guides import GUIDES, Guide, guide_for
+
+# The versions the reader knows, for messages.
+_SUPPORTED = ", ".join(f"{g.name} {', '.join(g.versions)}" for g in GUIDES)
 
 
 @dataclass
@@ -173,7 +176,7 @@ class EnvelopeTracker:
                 reject = (
                     f"transaction set ST {control!r} (segment {ordinal}) uses implementation guide "
                     f"{version or '(none)'!r}, which this reader does not support "
-                    "(837P 005010X222A1/A2, 837I 005010X223A2/A3)"
+                    f"({_SUPPORTED})"
                 )
                 self.issues.append(EnvelopeIssue(ordinal, reject, "rejected"))
         if gs is None:

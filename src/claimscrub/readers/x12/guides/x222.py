@@ -209,7 +209,8 @@ ONCE = frozenset(
 GUIDE = Guide(
     name="837P",
     claim_type="professional",
-    versions=("005010X222A1", "005010X222A2"),
+    # The base 5010 guide and its errata: the same loops and segments for what is read here.
+    versions=("005010X222", "005010X222A1", "005010X222A2"),
     loops=LOOPS,
     service_segment="SV1",
     clm05_1="place_of_service",

@@ -157,7 +157,9 @@ ONCE = frozenset(
 GUIDE = Guide(
     name="837I",
     claim_type="institutional",
-    versions=("005010X223A2", "005010X223A3"),
+    # The base 5010 guide and its addenda and errata: the same loops and segments for what
+    # is read here.
+    versions=("005010X223", "005010X223A1", "005010X223A2", "005010X223A3"),
     loops=LOOPS,
     service_segment="SV2",
     clm05_1="facility_type",
