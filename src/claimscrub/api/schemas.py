@@ -129,6 +129,10 @@ class CheckResult(_Open):
     rejected: list[dict[str, Any]] = Field(
         description="Inputs that could not be read as claims: file, position and reason."
     )
+    input_warnings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="What a reader noticed but read anyway: file, position and reason.",
+    )
     skipped_rules: list[SkippedRule]
     engine_errors: list[EngineError]
 
