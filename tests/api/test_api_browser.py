@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -270,3 +271,20 @@ def test_page_asks_for_the_api_key_when_the_server_wants_one(
     expect(page.locator("#expl-descriptor")).to_have_text(expected["descriptor"], timeout=30_000)
     expect(page.locator("#alert")).to_be_hidden()
     context.close()
+
+
+def test_input_warnings_are_shown(page: Page, server: Server) -> None:
+    # The example 837 with an implementation-guide id the reader does not know in ST03:
+    # read by GS08's guide, and the page says so.
+    text = EXAMPLE.read_text(encoding="utf-8")
+    st03 = re.search(r"ST\*837\*\w+\*(005010X22[23]\w*)~", text)
+    assert st03
+    page.locator("#paste").fill(
+        text.replace(st03.group(0), st03.group(0).replace(st03.group(1), "005010X299A9"), 1)
+    )
+    page.get_by_role("button", name="Check claims").click()
+    expect(page.locator("#results")).to_be_visible(timeout=60_000)
+    expect(page.locator("#input-warnings")).to_contain_text(
+        "ST03 '005010X299A9' is not a known implementation guide"
+    )
+    expect(page.locator("#rejected")).to_be_hidden()

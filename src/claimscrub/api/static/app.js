@@ -363,16 +363,30 @@ function renderClean(result) {
   );
 }
 
-function renderRejected(result) {
-  const box = $("#rejected");
-  box.hidden = result.rejected.length === 0;
+function inputList(items) {
   const list = el("ul");
-  for (const item of result.rejected) {
+  for (const item of items) {
     const at = [item.src, item.claim_id, item.seg_ordinal ? `segment ${item.seg_ordinal}` : null,
       item.row ? `row ${item.row}` : null, item.json_path].filter(Boolean).join(", ");
     list.append(el("li", null, `${at}: ${item.reason}`));
   }
-  box.replaceChildren(el("h3", null, `${result.rejected.length} input(s) could not be read`), list);
+  return list;
+}
+
+function renderRejected(result) {
+  const box = $("#rejected");
+  box.hidden = result.rejected.length === 0;
+  box.replaceChildren(
+    el("h3", null, `${result.rejected.length} input(s) could not be read`),
+    inputList(result.rejected),
+  );
+  const warnings = result.input_warnings || [];
+  const noticed = $("#input-warnings");
+  noticed.hidden = warnings.length === 0;
+  noticed.replaceChildren(
+    el("h3", null, `${warnings.length} thing(s) noticed in the input but read anyway`),
+    inputList(warnings),
+  );
 }
 
 function applyFilter() {
