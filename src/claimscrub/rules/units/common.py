@@ -70,6 +70,12 @@ def scaled(expr: pl.Expr) -> pl.Expr:
     return (expr.cast(pl.Float64) * SCALE).round(0).cast(pl.Int128)
 
 
+def scaled_amount(expr: pl.Expr) -> pl.Expr:
+    """:func:`scaled` of a positive amount, never below one millionth: an amount too
+    small for six decimals still rounds up to one billing unit, never to none."""
+    return scaled(expr).clip(lower_bound=1)
+
+
 def ceil_div(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """Integer ceiling of ``numerator / denominator`` (numerator >= 0, denominator > 0)."""
     return (numerator + denominator - 1) // denominator
@@ -357,7 +363,8 @@ def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
 
     # --- from the dose --------------------------------------------------------------------
     dose_dim = amount_dimension(pl.col(c.DOSE_UNIT))
-    dose_base = amount_base(pl.col(c.DOSE_AMOUNT), pl.col(c.DOSE_UNIT))
+    # A dose too small for six decimals is still at least one unit (see scaled_amount).
+    dose_base = amount_base(pl.col(c.DOSE_AMOUNT), pl.col(c.DOSE_UNIT)).clip(lower_bound=1)
     dose_ok = (
         common
         & positive(pl.col(c.DOSE_AMOUNT))
@@ -389,7 +396,7 @@ def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
         .when((unit == "ME") & (pl.col("_unit_dim") == _MASS) & pl.col("_unit_base").is_not_null())
         .then(pl.lit("ME"))
     )
-    qty = scaled(pl.col(c.NDC_QTY))
+    qty = scaled_amount(pl.col(c.NDC_QTY))
     per_item_num, per_item_den = qty * pl.col("_upi_num"), pl.col("_upi_den") * SCALE
     mg_num, mg_den = qty * 1_000, pl.col("_unit_base")  # ME: quantity in mg, base mcg
     lines = lines.with_columns(
