@@ -60,7 +60,9 @@ def billed_units_not_a_positive_whole_number(ctx: RuleContext) -> Finding:
 
     ## Fix
     Unsafe: a fractional number of units is rounded up to the next whole unit. Zero or
-    negative units have no determinable fix.
+    negative units have no determinable fix; nor has a fraction equal to the line's NDC
+    quantity (1.85 units of J9305 with NDC quantity UN 1.85: vials billed as units, where
+    the dose in 10 mg units is what counts), which the message says.
 
     ## Options
     None.
@@ -82,12 +84,26 @@ def billed_units_not_a_positive_whole_number(ctx: RuleContext) -> Finding:
         & ~pl.col("_dose_checkable")
     )
     not_positive = units <= 0
+    # A fraction equal to the NDC quantity is the quantity (vials, mL) billed as units:
+    # rounding it up would be a guess, so there is no fix.
+    quantity_billed = (units == pl.col(c.NDC_QTY)).fill_null(False)
     message = pl.format(
         "{} units of {} were billed; {}",
         number_text(units),
         pl.col(c.HCPCS),
         pl.when(not_positive)
         .then(pl.lit("billing units must be greater than zero"))
+        .when(quantity_billed)
+        .then(
+            pl.format(
+                "billing units are whole numbers, and this is the NDC quantity ({} {}), "
+                "which looks billed as units: work the units out from the dose in {}'s "
+                "billing unit",
+                number_text(pl.col(c.NDC_QTY)),
+                pl.col(c.NDC_UNIT).fill_null("?"),
+                pl.col(c.HCPCS),
+            )
+        )
         .otherwise(
             pl.format(
                 "billing units are whole numbers and a partial unit is rounded up, to {}",
@@ -98,7 +114,9 @@ def billed_units_not_a_positive_whole_number(ctx: RuleContext) -> Finding:
     return Finding(
         rows=lines.with_columns(
             _message=message,
-            _expected=pl.when(~not_positive).then(units.ceil().cast(pl.Int64, strict=False)),
+            _expected=pl.when(~not_positive & ~quantity_billed).then(
+                units.ceil().cast(pl.Int64, strict=False)
+            ),
         ),
         violated=not_positive | ~whole(units),
         message="{_message}",
