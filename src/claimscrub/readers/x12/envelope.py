@@ -84,13 +84,23 @@ class EnvelopeTracker:
     def start_interchange(
         self, ordinal: int, elements: list[str], problems: tuple[str, ...]
     ) -> None:
-        """An ISA segment (with what the tokenizer found wrong in its layout)."""
+        """An ISA segment (with what the tokenizer found wrong in its layout).
+
+        The tokenizer has read the delimiters whatever the layout (an ISA it cannot read
+        at all never gets here), so a header of the wrong width, common in hand-made
+        files, is a warning: the claims are read and checked, and the user learns that
+        a receiver holding to the fixed layout may refuse the interchange.
+        """
         self.end_interchange(ordinal)
-        bad = "; ".join(problems) if problems else None
-        if bad:
-            bad = f"interchange header ISA (segment {ordinal}) is malformed: {bad}"
-            self.issues.append(EnvelopeIssue(ordinal, bad, "rejected"))
-        self._isa = _Interchange(ordinal, _el(elements, 13), bad)
+        if problems:
+            self.issues.append(
+                EnvelopeIssue(
+                    ordinal,
+                    f"interchange header ISA (segment {ordinal}): {'; '.join(problems)}; "
+                    "read by its delimiters, but a receiver may reject the interchange (TA1)",
+                )
+            )
+        self._isa = _Interchange(ordinal, _el(elements, 13), None)
 
     def segment(self, ordinal: int, seg_id: str, elements: list[str]) -> None:
         """Feed one envelope segment (ISA is fed through :meth:`start_interchange`)."""
