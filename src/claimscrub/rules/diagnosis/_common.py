@@ -13,6 +13,7 @@ import polars as pl
 from claimscrub.model import columns as c
 from claimscrub.refdata import curated
 from claimscrub.rules.batch import lines_with
+from claimscrub.rules.modifier_terms import has_modifier as has_modifier
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
@@ -41,12 +42,6 @@ def is_medicare(payer_type: pl.Expr | None = None) -> pl.Expr:
         .then(payer == "medicare")
         .otherwise(contractor.fill_null(False))
     )
-
-
-def has_modifier(code: str) -> pl.Expr:
-    """True when the line's modifiers (any case, any padding) include ``code``."""
-    mods = pl.col(c.MODIFIERS).list.eval(pl.element().str.strip_chars().str.to_uppercase())
-    return mods.list.contains(pl.lit(code)).fill_null(False)
 
 
 def line_diagnoses(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -9,6 +9,7 @@ from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.duplicates._common import ROW_ID, describe, ndc_key
 from claimscrub.rules.finding import Finding
+from claimscrub.rules.modifier_terms import has_modifier
 from claimscrub.rules.registry import rule
 
 # 837 CLM05-3 frequency codes of a replacement (7) or a void (8): they restate an earlier
@@ -17,8 +18,7 @@ _CORRECTIONS = ("7", "8")
 
 
 def _discard_flag() -> pl.Expr:
-    mods = pl.col(c.MODIFIERS).fill_null(pl.lit([], dtype=pl.List(pl.String)))
-    return mods.list.eval(pl.element().str.strip_chars().str.to_uppercase()).list.contains("JW")
+    return has_modifier("JW")
 
 
 def with_history(ctx: RuleContext) -> pl.Expr:

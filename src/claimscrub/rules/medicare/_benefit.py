@@ -36,6 +36,7 @@ import polars as pl
 from claimscrub.model import columns as c
 from claimscrub.refdata import curated
 from claimscrub.rules.batch import batch_shared, facts_kept, lines_with
+from claimscrub.rules.modifier_terms import has_modifier as has_modifier
 
 if TYPE_CHECKING:
     from claimscrub.payers.packs import Pack
@@ -98,16 +99,6 @@ UNDETERMINED = "_undetermined"
 
 _ROW = "_tx_row"
 _DIAGNOSIS_SETS = ("transplant_covered_organ", "not_supporting_immunosuppressive_benefit")
-
-
-def has_modifier(code: str) -> pl.Expr:
-    """True when the line's modifiers include ``code`` (case-insensitive; null lists: False)."""
-    return (
-        pl.col(c.MODIFIERS)
-        .list.eval(pl.element().str.to_uppercase() == code)
-        .list.any()
-        .fill_null(False)
-    )
 
 
 @cache

@@ -9,6 +9,7 @@ from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.medicare import _benefit as b
+from claimscrub.rules.modifier_terms import normalised
 from claimscrub.rules.registry import rule
 
 
@@ -74,7 +75,7 @@ def kx_modifier_without_benefit_criteria(ctx: RuleContext) -> Finding:
             )
         )
     )
-    without_kx = pl.col(c.MODIFIERS).list.filter(pl.element().str.to_uppercase() != "KX")
+    without_kx = pl.col(c.MODIFIERS).list.filter(normalised(pl.element()) != "KX")
     violated = fail.is_not_null() & b.has_modifier("KX")
     return Finding(
         rows=b.with_transplant_texts(ctx, lines.filter(violated)).with_columns(why.alias("_why")),

@@ -10,9 +10,20 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from claimscrub.model import columns as c
+from claimscrub.rules.modifier_terms import has_modifier, modifier_list, normalised
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
+
+__all__ = [
+    "DRUG_BETOS",
+    "ROW_ID",
+    "carries_modifiers",
+    "exploded_modifiers",
+    "has_modifier",
+    "modifier_list",
+    "normalised",
+]
 
 ROW_ID = "_row"  # a per-line id added by the rules (line numbers may repeat in bad input)
 # BETOS categories of the CMS HCPCS file that are drugs: O1D (chemotherapy), O1E (other
@@ -21,26 +32,10 @@ ROW_ID = "_row"  # a per-line id added by the rules (line numbers may repeat in 
 DRUG_BETOS = ("O1D", "O1E", "O1G", "D1G")
 
 
-def normalised(expr: pl.Expr) -> pl.Expr:
-    """A modifier as the HCPCS file spells it: no padding, upper case."""
-    return expr.str.strip_chars().str.to_uppercase()
-
-
-def modifier_list() -> pl.Expr:
-    """The line's modifiers, normalised, never null."""
-    mods = pl.col(c.MODIFIERS).fill_null(pl.lit([], dtype=pl.List(pl.String)))
-    return mods.list.eval(normalised(pl.element()))
-
-
 def carries_modifiers(_ctx: RuleContext | None = None) -> pl.Expr:
     """The line has at least one modifier: the ``applies_when`` of the rules that judge
     the modifiers a line carries (a claim without any needs none of them)."""
     return (pl.col(c.MODIFIERS).list.len() > 0).fill_null(False)
-
-
-def has_modifier(code: str) -> pl.Expr:
-    """True when the line carries ``code`` (any case or padding)."""
-    return modifier_list().list.contains(pl.lit(code))
 
 
 def exploded_modifiers(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -31,6 +31,7 @@ import polars as pl
 from claimscrub.model import columns as c
 from claimscrub.refdata.curated import single_dose_containers
 from claimscrub.rules.batch import batch_shared, lines_with, rows_of
+from claimscrub.rules.modifier_terms import has_modifier as has_modifier
 from claimscrub.rules.querying import collect
 
 __all__ = ["batch_shared"]  # re-exported: other rule packages import it from here
@@ -175,11 +176,6 @@ def amount_base(amount: pl.Expr, unit: pl.Expr) -> pl.Expr:
         .replace_strict(mapping, default=None, return_dtype=pl.Int64)
     )
     return scaled(amount) * factor.cast(pl.Int128)
-
-
-def has_modifier(code: str) -> pl.Expr:
-    """True when the line carries the modifier ``code``."""
-    return pl.col(c.MODIFIERS).list.contains(code).fill_null(False)
 
 
 # --- reference data joins ------------------------------------------------------------------

@@ -10,6 +10,7 @@ from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.duplicates.duplicate_line_in_claim import code_repeated_in_claim
 from claimscrub.rules.finding import Finding
+from claimscrub.rules.modifier_terms import modifier_list
 from claimscrub.rules.registry import rule
 from claimscrub.rules.units.common import (
     JW,
@@ -74,7 +75,7 @@ def one_strength_on_several_lines(ctx: RuleContext) -> Finding:
     """
     # The modifier set is worked out once per distinct modifier list (sorting lists of
     # text on every line is slow).
-    modifier_set = pl.col(c.MODIFIERS).list.sort().list.join(",").fill_null("")
+    modifier_set = modifier_list().list.sort().list.join(",")
     lines = lines_with(
         ctx,
         "units.modifier_set",
