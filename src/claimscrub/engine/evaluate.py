@@ -127,13 +127,19 @@ def format_template(template: str, schema: pl.Schema) -> pl.Expr:
     return pl.format(fmt, *[_text(pl.col(n), schema[n]) for n in names])
 
 
-def _fix_json(fix: Mapping[str, pl.Expr]) -> pl.Expr:
-    """The fix as a JSON object; null when any corrected value is not determinable."""
-    if not fix:
-        return pl.lit(None, dtype=pl.String)
-    complete = pl.all_horizontal([expr.is_not_null() for expr in fix.values()])
-    encoded = pl.struct([expr.alias(name) for name, expr in fix.items()]).struct.json_encode()
-    return pl.when(complete).then(encoded).otherwise(None)
+@cache  # per set of fixed fields: the expressions read the value columns by name
+def _fix_json(fields: tuple[str, ...]) -> tuple[pl.Expr, pl.Expr]:
+    """(the fix as a JSON object, whether it is complete) over the columns that
+    :func:`_plan` puts each corrected value in (``_fix_value_<i>``); the JSON is null
+    when any corrected value is not determinable."""
+    if not fields:
+        return pl.lit(None, dtype=pl.String), pl.lit(False)
+    values = [pl.col(f"_fix_value_{i}") for i in range(len(fields))]
+    complete = pl.all_horizontal([value.is_not_null() for value in values])
+    encoded = pl.struct(
+        [value.alias(name) for name, value in zip(fields, values, strict=True)]
+    ).struct.json_encode()
+    return pl.when(complete).then(encoded).otherwise(None), complete
 
 
 # The schema of each rule's violated rows, by the circumstances that decide it (see
@@ -161,14 +167,21 @@ def _plan(rule: Rule, finding: Finding, schema_key: Hashable | None = None) -> p
                 _ROW_SCHEMAS.clear()
             _ROW_SCHEMAS[schema_key] = schema
     line_no, constants, message, title = _output_columns(rule, finding, schema, schema_key)
-    fix = _fix_json(finding.fix)
+    if finding.fix:
+        # Each corrected value is worked out once, as a column: the JSON, its test and
+        # the title read it (a small batch's queries are not optimised, so an expression
+        # used in several places would be evaluated at each).
+        rows = rows.with_columns(
+            [expr.alias(f"_fix_value_{i}") for i, expr in enumerate(finding.fix.values())]
+        )
+    fix, complete = _fix_json(tuple(finding.fix))
     return rows.select(
         pl.col(c.CLAIM_KEY).cast(pl.Int64),
         line_no,
         *constants,
         message,
         fix.alias("fix"),
-        pl.when(fix.is_not_null()).then(title).cast(pl.String).alias("fix_title"),
+        pl.when(complete).then(title).cast(pl.String).alias("fix_title"),
         (finding.carc if finding.carc is not None else _rule_carc(rule.carc)).alias("carc"),
         (finding.rarc if finding.rarc is not None else _rule_rarc(rule.rarc)).alias("rarc"),
     )
