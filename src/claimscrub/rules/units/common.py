@@ -24,6 +24,7 @@ canonical columns.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -354,8 +355,21 @@ def with_expected_units(ctx: RuleContext) -> pl.LazyFrame:
 
 def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
     lines = lines_jw_group(ctx)
-    billed_ok = positive(pl.col(c.UNITS))
-    common = pl.col("_code_valid") & billed_ok & ~has_modifier(JW)
+    for step in _expected_units_steps():
+        lines = lines.with_columns(step)
+    return lines.drop(_EXPECTED_SCRATCH)
+
+
+# Columns _expected_units_steps works out once and reads several times, then drops.
+_EXPECTED_SCRATCH = ("_common", "_dose_base", "_qty", "_per_item_num", "_per_item_den")
+
+
+@cache  # the expressions depend on no batch
+def _expected_units_steps() -> list[list[pl.Expr]]:
+    """The column steps of :func:`with_expected_units`. A value read in several places
+    is a column of its own (``_EXPECTED_SCRATCH``): a small batch's queries are not
+    optimised, so a repeated expression would be evaluated at each place."""
+    common = pl.col("_common")
 
     # --- from the dose --------------------------------------------------------------------
     dose_dim = amount_dimension(pl.col(c.DOSE_UNIT))
@@ -368,13 +382,23 @@ def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
         & pl.col("_unit_base").is_not_null()
         & ~pl.col("_ndc_other_code")
     )
-    lines = lines.with_columns(_dose_checkable=dose_ok).with_columns(
-        _dose_expected=pl.when(pl.col("_dose_checkable")).then(
-            ceil_div(dose_base, pl.col("_unit_base"))
-        ),
-        _dose_num=pl.when(pl.col("_dose_checkable")).then(dose_base),
-        _dose_den=pl.when(pl.col("_dose_checkable")).then(pl.col("_unit_base")),
-    )
+    dose_checkable = pl.col("_dose_checkable")
+    dose_steps = [
+        [
+            (pl.col("_code_valid") & positive(pl.col(c.UNITS)) & ~has_modifier(JW)).alias(
+                "_common"
+            ),
+            dose_base.alias("_dose_base"),
+        ],
+        [dose_ok.alias("_dose_checkable")],
+        [
+            pl.when(dose_checkable)
+            .then(ceil_div(pl.col("_dose_base"), pl.col("_unit_base")))
+            .alias("_dose_expected"),
+            pl.when(dose_checkable).then(pl.col("_dose_base")).alias("_dose_num"),
+            pl.when(dose_checkable).then(pl.col("_unit_base")).alias("_dose_den"),
+        ],
+    ]
 
     # --- from the NDC quantity ------------------------------------------------------------
     unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
@@ -392,40 +416,54 @@ def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
         .when((unit == "ME") & (pl.col("_unit_dim") == _MASS) & pl.col("_unit_base").is_not_null())
         .then(pl.lit("ME"))
     )
-    qty = scaled_amount(pl.col(c.NDC_QTY))
-    per_item_num, per_item_den = qty * pl.col("_upi_num"), pl.col("_upi_den") * SCALE
+    read_as = pl.col("_ndc_reading")
+    qty = pl.col("_qty")
+    per_item_num, per_item_den = pl.col("_per_item_num"), pl.col("_per_item_den")
     mg_num, mg_den = qty * 1_000, pl.col("_unit_base")  # ME: quantity in mg, base mcg
-    lines = lines.with_columns(
-        _ndc_reading=reading,
-        _ndc_checkable=(
-            common
-            # A quantity in mg needs only the code's unit, not the crosswalk: an NDC the
-            # crosswalk does not list (NDC007) is converted too, unless it is another
-            # code's product (COD003 / COD004).
-            & (pl.col("_ndc_on_code") | ((reading == "ME") & ~pl.col("_ndc_other_code")))
-            & positive(pl.col(c.NDC_QTY))
-            & reading.is_not_null()
-            & ~pl.col(JW_GROUP)
-            & ~pl.col("_dose_checkable")
-        ).fill_null(False),
-    )
-    me = pl.col("_ndc_reading") == "ME"
-    return lines.with_columns(
-        _ndc_expected=pl.when(pl.col("_ndc_checkable")).then(
-            pl.when(me)
-            .then(ceil_div(mg_num, mg_den))
-            .otherwise(ceil_div(per_item_num, per_item_den))
-        ),
-        _ndc_num=pl.when(pl.col("_ndc_checkable")).then(
-            pl.when(me).then(mg_num).otherwise(per_item_num)
-        ),
-        _ndc_den=pl.when(pl.col("_ndc_checkable")).then(
-            pl.when(me).then(mg_den).otherwise(per_item_den)
-        ),
-        _ndc_expected_containers=pl.when(
-            pl.col("_ndc_checkable") & (pl.col("_ndc_reading") == "UN") & ~size_one
-        ).then(ceil_div(per_item_num * scaled(pl.col("_xw_size")), per_item_den * SCALE)),
-    )
+    checkable = pl.col("_ndc_checkable")
+    me = read_as == "ME"
+    ndc_steps = [
+        [
+            reading.alias("_ndc_reading"),
+            scaled_amount(pl.col(c.NDC_QTY)).alias("_qty"),
+        ],
+        [
+            (
+                common
+                # A quantity in mg needs only the code's unit, not the crosswalk: an NDC
+                # the crosswalk does not list (NDC007) is converted too, unless it is
+                # another code's product (COD003 / COD004).
+                & (pl.col("_ndc_on_code") | (me & ~pl.col("_ndc_other_code")))
+                & positive(pl.col(c.NDC_QTY))
+                & read_as.is_not_null()
+                & ~pl.col(JW_GROUP)
+                & ~dose_checkable
+            )
+            .fill_null(False)
+            .alias("_ndc_checkable"),
+            (qty * pl.col("_upi_num")).alias("_per_item_num"),
+            (pl.col("_upi_den") * SCALE).alias("_per_item_den"),
+        ],
+        [
+            pl.when(checkable)
+            .then(
+                pl.when(me)
+                .then(ceil_div(mg_num, mg_den))
+                .otherwise(ceil_div(per_item_num, per_item_den))
+            )
+            .alias("_ndc_expected"),
+            pl.when(checkable)
+            .then(pl.when(me).then(mg_num).otherwise(per_item_num))
+            .alias("_ndc_num"),
+            pl.when(checkable)
+            .then(pl.when(me).then(mg_den).otherwise(per_item_den))
+            .alias("_ndc_den"),
+            pl.when(checkable & (read_as == "UN") & ~size_one)
+            .then(ceil_div(per_item_num * scaled(pl.col("_xw_size")), per_item_den * SCALE))
+            .alias("_ndc_expected_containers"),
+        ],
+    ]
+    return dose_steps + ndc_steps
 
 
 def billed_equals(expected: pl.Expr) -> pl.Expr:
