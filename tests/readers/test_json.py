@@ -67,6 +67,24 @@ def without_top_level_extensions(doc: dict[str, object]) -> dict[str, object]:
 # --- what is read ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        "examples/immunosuppressants.json",
+        '{"claims": [{"id": "S1", "lines": [{"hcpcs": "J7507"}]}]}',
+        '{"claims": [{"id": "S2", "service_date": "2025-01-02", "lines": [{"hcpcs": "J7507", '
+        '"dose": {"amount": 1, "unit": "mg"}, "x_note": "n"}], "x_batch": 1}]}',
+    ],
+)
+def test_frames_have_exactly_the_canonical_schemas(document: str) -> None:
+    # The reader builds its frames in the canonical schemas directly, without conform.
+    root = Path(__file__).resolve().parents[2]
+    text = (root / document).read_text() if document.endswith(".json") else document
+    batch = read_text(text)
+    assert batch.claims.height > 0, batch.rejected
+    assert batch.claims.schema == CLAIMS_SCHEMA and batch.lines.schema == LINES_SCHEMA
+
+
 def test_spec_example_reads_into_canonical_frames() -> None:
     batch = read_text(spec_example())
     assert batch.rejected.is_empty() and batch.warnings.is_empty()
