@@ -157,6 +157,22 @@ def test_rejected_inputs_are_listed_with_their_position(tmp_path: Path) -> None:
         assert item["reason"] in run and item["json_path"] in run
 
 
+def test_input_warnings_are_listed_with_their_position(tmp_path: Path) -> None:
+    # The example 837 with an implementation-guide id the reader does not know in ST03.
+    text = (EXAMPLES / "immunosuppressants.837").read_text(encoding="utf-8")
+    assert text.count("ST*837*0001*005010X222A1~") == 1
+    source = tmp_path / "unknown_st03.837"
+    source.write_text(text.replace("ST*837*0001*005010X222A1~", "ST*837*0001*005010X299A9~"))
+    result = json.loads(_check(source, "json", tmp_path / "w.json"))
+    assert result["input_warnings"] and not result["rejected"]
+
+    run = _parse(render_html(result)).text_by_id["run"]
+
+    assert "Input warnings" in run and "Rejected inputs" not in run
+    for item in result["input_warnings"]:
+        assert item["reason"] in run and f"segment {item['seg_ordinal']}" in run
+
+
 def test_a_clean_batch_says_so_instead_of_drawing_empty_charts(tmp_path: Path) -> None:
     doc = json.loads((EXAMPLES / "immunosuppressants.json").read_text(encoding="utf-8"))
     result = json.loads(_check(EXAMPLES / "immunosuppressants.json", "json", tmp_path / "r.json"))

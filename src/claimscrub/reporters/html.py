@@ -454,6 +454,7 @@ def _build_view(result: dict[str, Any], *, table_limit: int, detail_limit: int) 
 
     clean_claims = [str(c["id"]) for c in result["claims"] if not c["findings"]]
     rejected = result.get("rejected") or []
+    noticed = result.get("input_warnings") or []
     return {
         "meta": result.get("claimscrub") or {},
         "summary": result["summary"],
@@ -478,6 +479,8 @@ def _build_view(result: dict[str, Any], *, table_limit: int, detail_limit: int) 
         },
         "rejected": rejected[:DETAIL_LIMIT],
         "rejected_left_out": max(len(rejected) - DETAIL_LIMIT, 0),
+        "input_warnings": noticed[:DETAIL_LIMIT],
+        "input_warnings_left_out": max(len(noticed) - DETAIL_LIMIT, 0),
         "skipped_rules": _group_skipped(result.get("skipped_rules") or []),
         "engine_errors": result.get("engine_errors") or [],
         "severities": _SEVERITIES,
