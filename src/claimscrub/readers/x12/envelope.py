@@ -61,7 +61,6 @@ class _Group:
 class _Interchange:
     ordinal: int
     control: str
-    bad: str | None = None
     gs_count: int = 0
 
 
@@ -100,7 +99,7 @@ class EnvelopeTracker:
                     "read by its delimiters, but a receiver may reject the interchange (TA1)",
                 )
             )
-        self._isa = _Interchange(ordinal, _el(elements, 13), None)
+        self._isa = _Interchange(ordinal, _el(elements, 13))
 
     def segment(self, ordinal: int, seg_id: str, elements: list[str]) -> None:
         """Feed one envelope segment (ISA is fed through :meth:`start_interchange`)."""
@@ -157,8 +156,6 @@ class EnvelopeTracker:
         if self._isa is None:
             bad = f"functional group GS (segment {ordinal}) is outside an ISA interchange"
             self.issues.append(EnvelopeIssue(ordinal, bad, "rejected"))
-        elif self._isa.bad:
-            bad = self._isa.bad
         if self._isa is not None:
             self._isa.gs_count += 1
         self._gs = _Group(ordinal, _el(elements, 6), _el(elements, 8), bad)
