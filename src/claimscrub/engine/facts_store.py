@@ -200,12 +200,11 @@ def _grown(
         new = pl.concat([kept, new], how="vertical_relaxed")
         frame, start, rows = new.rechunk(), 0, {}
     keys = frame[names]
-    nested = any(dtype.is_nested() for dtype in keys.dtypes)
     if not key_rows_hashable(keys.schema):
         rows = None
     elif rows is None:  # the keys were not hashable before (a column of nulls, say)
-        rows = {row: number for number, row in enumerate(_key_rows(keys, nested))}
+        rows = {row: number for number, row in enumerate(key_rows(keys))}
     else:
-        added = _key_rows(new[names], nested)
+        added = key_rows(new[names])
         rows.update((row, start + number) for number, row in enumerate(added))
     return _Table(frame, frame.drop(*names, _HIT), tuple(names), tuple(keys.dtypes), rows)
