@@ -168,15 +168,18 @@ def amount_dimension(unit: pl.Expr) -> pl.Expr:
     return unit.str.strip_chars().str.to_lowercase().replace_strict(mapping, default=None)
 
 
-def amount_base(amount: pl.Expr, unit: pl.Expr) -> pl.Expr:
-    """An amount in its dimension's base (mcg, mL ...) times 10**6, as Int128."""
+def amount_base(amount: pl.Expr, unit: pl.Expr, dispensed: bool = False) -> pl.Expr:
+    """An amount in its dimension's base (mcg, mL ...) times 10**6, as Int128.
+
+    ``dispensed``: a positive amount given or dispensed, read with :func:`scaled_amount`
+    (never none at six decimals); a discarded amount may be zero, and is not."""
     mapping = {k: v[1] for k, v in _UNIT_SPELLINGS.items()}
     factor = (
         unit.str.strip_chars()
         .str.to_lowercase()
         .replace_strict(mapping, default=None, return_dtype=pl.Int64)
     )
-    return scaled(amount) * factor.cast(pl.Int128)
+    return (scaled_amount(amount) if dispensed else scaled(amount)) * factor.cast(pl.Int128)
 
 
 # --- reference data joins ------------------------------------------------------------------
@@ -373,8 +376,7 @@ def _expected_units_steps() -> list[list[pl.Expr]]:
 
     # --- from the dose --------------------------------------------------------------------
     dose_dim = amount_dimension(pl.col(c.DOSE_UNIT))
-    # A dose too small for six decimals is still at least one unit (see scaled_amount).
-    dose_base = amount_base(pl.col(c.DOSE_AMOUNT), pl.col(c.DOSE_UNIT)).clip(lower_bound=1)
+    dose_base = amount_base(pl.col(c.DOSE_AMOUNT), pl.col(c.DOSE_UNIT), dispensed=True)
     dose_ok = (
         common
         & positive(pl.col(c.DOSE_AMOUNT))
