@@ -107,26 +107,20 @@ def render_claims(
 def render_rejected(rejected: Iterable[dict[str, Any]], console: Console) -> None:
     """One line per input that could not be read as claims."""
     for item in rejected:
-        where = item.get("seg_ordinal") or item.get("row") or item.get("json_path") or "-"
-        console.print(
-            Text(
-                f"{item.get('src', '?')}:{where}: rejected input: {item['reason']}",
-                style="red",
-            )
-        )
+        console.print(Text(_input_line(item, "rejected input"), style="red"))
 
 
 def render_input_warnings(warnings: Iterable[dict[str, Any]], console: Console) -> None:
     """One line per thing a reader noticed in an input but read anyway."""
     for item in warnings:
-        where = item.get("seg_ordinal") or item.get("row") or item.get("json_path") or "-"
         claim = f" claim {item['claim_id']}" if item.get("claim_id") else ""
-        console.print(
-            Text(
-                f"{item.get('src', '?')}:{where}: input warning{claim}: {item['reason']}",
-                style="yellow",
-            )
-        )
+        console.print(Text(_input_line(item, f"input warning{claim}"), style="yellow"))
+
+
+def _input_line(item: dict[str, Any], kind: str) -> str:
+    """``file:where: kind: reason`` for a rejected input or an input warning."""
+    where = item.get("seg_ordinal") or item.get("row") or item.get("json_path") or "-"
+    return f"{item.get('src', '?')}:{where}: {kind}: {item['reason']}"
 
 
 def _plural(n: int, word: str) -> str:
