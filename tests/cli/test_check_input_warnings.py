@@ -7,6 +7,8 @@ says why, in the text report and in the result JSON, whole and in chunks.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -66,3 +68,62 @@ def test_a_clean_input_has_no_input_warnings(tmp_path: Path) -> None:
     clean.write_bytes(SDK.read_bytes())
     _, out = _check(clean, "--format", "json")
     assert json.loads(out)["input_warnings"] == []
+
+
+_REASON = "ST03 '005010X299A9' is not a known implementation guide; read as GS08 '005010X222A2'"
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_json_lines_end_with_the_input_warnings(unknown_st03: Path, chunked: bool) -> None:
+    _, out = _check(unknown_st03, "--format", "jsonl", chunked=chunked)
+    items = [json.loads(line) for line in out.splitlines()]
+    assert items[-1] == {
+        "input_warning": {"src": str(unknown_st03), "seg_ordinal": 3, "reason": _REASON}
+    }
+    assert sum("input_warning" in item for item in items) == 1
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_the_csv_has_a_row_for_each_input_warning(unknown_st03: Path, chunked: bool) -> None:
+    _, out = _check(unknown_st03, "--format", "csv", chunked=chunked)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    noticed = [r for r in rows if r["name"] == "input-warning"]
+    assert len(noticed) == 1
+    assert noticed[0]["rule"] == "INPUT"
+    assert noticed[0]["severity"] == "warning"
+    assert noticed[0]["claim_status"] == ""  # the claims were read and checked
+    assert noticed[0]["message"] == _REASON
+    assert noticed[0]["x12_ordinal"] == "3"
+    assert noticed[0]["input"] == str(unknown_st03)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_sarif_notifies_input_warnings_and_rejections(
+    unknown_st03: Path, tmp_path: Path, chunked: bool
+) -> None:
+    # A second file (ST03 known) whose first claim cannot be read: CLM without its amount.
+    broken = tmp_path / "broken.x12"
+    data = SDK.read_bytes().decode()
+    first_clm = data.index("CLM*")
+    amount_end = data.index("*", data.index("*", first_clm + 4) + 1)
+    broken.write_text(data[: data.index("*", first_clm + 4) + 1] + data[amount_end:])
+    config = tmp_path / "stream.claimscrub.toml"
+    config.write_text(f"[streaming]\nmin-size-mb = {0 if chunked else 1000}\n")
+    result = CliRunner().invoke(
+        cli,
+        ["check", str(unknown_st03), str(broken), "--config", str(config), "--format", "sarif"],
+    )
+    assert result.exit_code == 1  # a rejected input fails the run, as in every format
+    doc = json.loads(result.stdout)
+    (invocation,) = doc["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is True  # every rule ran
+    notes = invocation["toolExecutionNotifications"]
+    assert [(n["level"], n["descriptor"]["id"]) for n in notes] == [
+        ("error", "rejected-input"),
+        ("warning", "input-warning"),
+    ]
+    rejected = notes[0]
+    assert rejected["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(broken)
+    assert "CLM02" in rejected["message"]["text"]
+    assert rejected["properties"]["seg_ordinal"] > 0
+    assert notes[1]["message"]["text"] == _REASON

@@ -100,6 +100,32 @@ def test_history_given_as_a_separate_claims_json_input(spark: object, generated:
     assert spark_findings.filter(look_back).height > without_history.filter(look_back).height
 
 
+def test_input_warnings_are_rows_of_the_spark_table_as_locally(
+    spark: object, tmp_path: Path
+) -> None:
+    # The example 837 with an implementation guide in ST03 the reader does not know: the
+    # claims are read by GS08's guide and checked, with one input warning.
+    data = (EXAMPLES / "immunosuppressants.837").read_bytes()
+    unknown = tmp_path / "unknown_st03.837"
+    unknown.write_bytes(data.replace(b"ST*837*0001*005010X222A1", b"ST*837*0001*005010X299A9"))
+    findings, claims = local_tables([unknown])
+    run = scrub_paths(spark, [unknown], partitions=2).persist()  # type: ignore[arg-type]
+    try:
+        spark_findings, spark_claims = collected(run.findings), collected(run.claims)
+        summary = run.summary()
+    finally:
+        run.unpersist()
+
+    assert_same_rows(spark_findings, findings)
+    assert_same_rows(spark_claims, claims)
+    noticed = spark_findings.filter(pl.col("name") == "input-warning")
+    assert noticed["message"].to_list() == [
+        "ST03 '005010X299A9' is not a known implementation guide; read as GS08 '005010X222A1'"
+    ]
+    assert summary.claims == 14
+    assert summary.rejected == 0  # a warning is not a rejection
+
+
 def test_check_engine_spark_writes_the_local_parquet_table(spark: object, tmp_path: Path) -> None:
     inputs = [str(EXAMPLES / "immunosuppressants.837")]
     local_out, spark_out = tmp_path / "local.parquet", tmp_path / "spark.parquet"

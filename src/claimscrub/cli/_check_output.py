@@ -122,7 +122,7 @@ def write_streamed(
         render = renderer("jsonl")
         for part in watched:
             render({"claims": part, "rejected": []}, stream, fmt)
-        render({"claims": [], "rejected": header["rejected"]}, stream, fmt)
+        render({**_inputs(header), "claims": []}, stream, fmt)
     elif fmt == "csv":
         from claimscrub.reporters.csv_report import COLUMNS, rows
 
@@ -130,7 +130,7 @@ def write_streamed(
         writer.writeheader()
         for part in watched:
             writer.writerows(rows({"claims": part, "rejected": []}))
-        writer.writerows(rows({"claims": [], "rejected": header["rejected"]}))
+        writer.writerows(rows({**_inputs(header), "claims": []}))
     elif fmt == "json":
         _stream_array(stream, dict(header), ("claims",), watched)
     elif fmt == "sarif":
@@ -149,6 +149,11 @@ def write_streamed(
     return outcome
 
 
+def _inputs(header: dict[str, Any]) -> dict[str, Any]:
+    """The rejected inputs and input warnings of ``header``, written after the claims."""
+    return {"rejected": header["rejected"], "input_warnings": header.get("input_warnings", [])}
+
+
 def _parquet(header: dict[str, Any], parts: Iterable[list[dict[str, Any]]], stream: TextIO) -> None:
     """The findings table, a row group per part of claims (the rows ``parquet_report`` writes)."""
     import pyarrow.parquet as pq
@@ -159,7 +164,7 @@ def _parquet(header: dict[str, Any], parts: Iterable[list[dict[str, Any]]], stre
     if target is None:
         raise ValueError("Parquet is binary: write it to a file (-o OUT.parquet)")
     stream.flush()
-    tail = {"claims": [], "rejected": header["rejected"], "engine_errors": header["engine_errors"]}
+    tail = {**_inputs(header), "claims": [], "engine_errors": header["engine_errors"]}
     schema = finding_rows({"claims": []}).to_arrow().schema
     with pq.ParquetWriter(target, schema, compression="zstd") as writer:
         for part in parts:

@@ -1,4 +1,5 @@
-"""Findings as CSV for spreadsheets: one row per finding, then one per rejected input."""
+"""Findings as CSV for spreadsheets: one row per finding, then one per rejected input and
+one per input warning (what a reader noticed but read anyway)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,19 @@ COLUMNS = (
     "carc", "rarc", "fix", "fix_title", "applicability", "source", "x12_loop", "x12_segment",
     "x12_ordinal", "row", "json_path",
 )  # fmt: skip
-INPUT_RULE = "INPUT"  # the rule column of a rejected input's row
+INPUT_RULE = "INPUT"  # the rule column of a rejected input's row and of an input warning's
+REJECTED_NAME = "rejected-input"  # the name column tells the two apart
+WARNING_NAME = "input-warning"
 
 
 def finding_records(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """One flat record per finding, then one per rejected input, in the CSV columns.
+    """One flat record per finding, then one per rejected input and one per input warning,
+    in the CSV columns.
 
     ``rarc`` is the list of remark codes and ``fix`` the corrected values (a dict, or
-    None; both absent on a rejected input's record); each table format writes them its own way (CSV here, Parquet in
-    :mod:`claimscrub.reporters.parquet_report`).
+    None; both absent on an input's record); each table format writes them its own way
+    (CSV here, Parquet in :mod:`claimscrub.reporters.parquet_report`). An input warning's
+    claim, when it names one, is checked all the same: its status is on its findings.
     """
     out = []
     for claim in result["claims"]:
@@ -50,23 +55,26 @@ def finding_records(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "json_path": loc.get("json_path"),
                 }
             )
-    for r in result.get("rejected", []):
-        out.append(
-            {
-                "claim_id": r.get("claim_id"),
-                "claim_status": "rejected",
-                "input": r.get("src"),
-                "rule": INPUT_RULE,
-                "name": "rejected-input",
-                "severity": "error",
-                "confidence": "high",  # the input certainly could not be read
-                "message": r.get("reason"),
-                "x12_ordinal": r.get("seg_ordinal"),
-                "row": r.get("row"),
-                "json_path": r.get("json_path"),
-            }
-        )
+    out.extend(_input_record(r, rejected=True) for r in result.get("rejected", []))
+    out.extend(_input_record(r, rejected=False) for r in result.get("input_warnings", []))
     return out
+
+
+def _input_record(item: dict[str, Any], *, rejected: bool) -> dict[str, Any]:
+    """The record of a rejected input or of an input warning (located like a finding)."""
+    return {
+        "claim_id": item.get("claim_id"),
+        "claim_status": "rejected" if rejected else None,
+        "input": item.get("src"),
+        "rule": INPUT_RULE,
+        "name": REJECTED_NAME if rejected else WARNING_NAME,
+        "severity": "error" if rejected else "warning",
+        "confidence": "high",  # the reader certainly saw it
+        "message": item.get("reason"),
+        "x12_ordinal": item.get("seg_ordinal"),
+        "row": item.get("row"),
+        "json_path": item.get("json_path"),
+    }
 
 
 def rows(result: dict[str, Any]) -> list[dict[str, Any]]:

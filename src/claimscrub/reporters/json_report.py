@@ -1,4 +1,6 @@
-"""The canonical result JSON, and JSON Lines (one finding per line, for pipelines)."""
+"""The canonical result JSON, and JSON Lines (one finding per line, for pipelines; then one
+``{"rejected": ...}`` per rejected input and one ``{"input_warning": ...}`` per input
+warning)."""
 
 from __future__ import annotations
 
@@ -17,3 +19,5 @@ def render(result: dict[str, Any], stream: TextIO, fmt: str) -> None:
             stream.write(json.dumps({"claim": claim["id"], **finding}, ensure_ascii=False) + "\n")
     for rejected in result["rejected"]:
         stream.write(json.dumps({"rejected": rejected}, ensure_ascii=False) + "\n")
+    for noticed in result.get("input_warnings", []):
+        stream.write(json.dumps({"input_warning": noticed}, ensure_ascii=False) + "\n")

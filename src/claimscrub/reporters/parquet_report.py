@@ -1,10 +1,10 @@
 """Findings as a Parquet table, for batches too big to read as text.
 
-One row per finding, then one per rejected input and one per rule that failed to run,
-with the columns of the CSV format typed: ``line``, ``x12_ordinal`` and ``row`` are
-integers, ``rarc`` is a list of remark codes and ``fix`` is the JSON text of the corrected
-field values. ``claim_status`` repeats the claim's status on each of its findings; clean
-claims have no rows (:func:`claim_rows` lists every claim with its status).
+One row per finding, then one per rejected input, one per input warning and one per rule
+that failed to run, with the columns of the CSV format typed: ``line``, ``x12_ordinal``
+and ``row`` are integers, ``rarc`` is a list of remark codes and ``fix`` is the JSON text
+of the corrected field values. ``claim_status`` repeats the claim's status on each of its
+findings; clean claims have no rows (:func:`claim_rows` lists every claim with its status).
 
 The Spark runner (``claimscrub.spark``) produces the same rows with the same function,
 so a table written by ``claimscrub check -o OUT.parquet`` and one written by
@@ -24,7 +24,8 @@ from claimscrub.reporters.csv_report import finding_records
 FINDING_SCHEMA = pl.Schema(
     {
         "claim_id": pl.String(),
-        "claim_status": pl.String(),  # error / warning / clean, or "rejected" for an input
+        # error / warning / clean; "rejected" for a rejected input, null for an input warning
+        "claim_status": pl.String(),
         "input": pl.String(),  # the file the claim was read from
         "line": pl.Int64(),
         "rule": pl.String(),

@@ -4,6 +4,12 @@ Each result names its file (``physicalLocation``; CSV rows as line numbers, the 
 being line 1) and, as SARIF's ``logicalLocations``, the claim and line it concerns; the
 payer's likely answer, the finding's confidence and the fix travel in ``properties``
 (the rule's default confidence in its descriptor's ``properties``).
+
+What is not a finding is a notification of the run's one ``invocation``
+(``toolExecutionNotifications``), located the same way: each rejected input (level
+``error``, descriptor ``rejected-input``), each input warning (``warning``,
+``input-warning``) and each rule that failed to run (``error``, its rule associated).
+So every input claim is accounted for here too: as a result's claim or as a rejection.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from claimscrub.reporters.csv_report import REJECTED_NAME, WARNING_NAME
 from claimscrub.rules.registry import load_builtin_rules
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -53,6 +60,44 @@ def _location(claim: dict[str, Any], finding: dict[str, Any]) -> dict[str, Any]:
         "kind": "claim line" if line else "claim",
     }
     return {"physicalLocation": physical, "logicalLocations": [logical]}
+
+
+def _input_notification(item: dict[str, Any], level: str, kind: str) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": item.get("src", "")}}
+    if item.get("row") is not None:
+        physical["region"] = {"startLine": int(item["row"]) + 1}
+    where = {
+        key: item[key] for key in ("claim_id", "seg_ordinal", "row", "json_path") if key in item
+    }
+    return {
+        "level": level,
+        "descriptor": {"id": kind},
+        "message": {"text": item.get("reason", "")},
+        "locations": [{"physicalLocation": physical}],
+        "properties": where,
+    }
+
+
+def _invocation(result: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
+    """The run's invocation: whether every rule ran, and its notifications."""
+    notes = [_input_notification(r, "error", REJECTED_NAME) for r in result["rejected"]]
+    notes += [
+        _input_notification(w, "warning", WARNING_NAME) for w in result.get("input_warnings", [])
+    ]
+    failed = result.get("engine_errors", [])
+    for e in failed:
+        rule: dict[str, Any] = {"id": e["rule"]}
+        if e["rule"] in index:
+            rule["index"] = index[e["rule"]]
+        notes.append(
+            {
+                "level": "error",
+                "descriptor": {"id": "rule-failed"},
+                "associatedRule": rule,
+                "message": {"text": f"rule {e['rule']} failed and was not applied: {e['error']}"},
+            }
+        )
+    return {"executionSuccessful": not failed, "toolExecutionNotifications": notes}
 
 
 def document(result: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +143,7 @@ def document(result: dict[str, Any]) -> dict[str, Any]:
                         "rules": rules,
                     }
                 },
+                "invocations": [_invocation(result, index)],
                 "results": results,
                 "properties": {
                     "refdata": meta["refdata"],

@@ -44,7 +44,9 @@ from claimscrub.spark.job import Job, plan_for
 INPUT = "_input"  # which input (argument and file) a row came from: claim keys are per input
 SEQ = "_seq"  # the row's position in its input: line order within a claim
 PATIENT = "_pkey"  # partition and chunk key: the patient, or the claim when there is none
-KIND = "_kind"  # "line", or "rejected" for an input the reading stage could not read
+# "line"; "rejected" for an input the reading stage could not read; "warning" for what it
+# noticed but read anyway (an input warning)
+KIND = "_kind"
 REASON = "reason"  # why, for a rejected input
 
 FLAT_SCHEMA = pl.Schema({**CLAIMS_SCHEMA, **LINES_SCHEMA, HISTORY: pl.Boolean()})
@@ -107,7 +109,10 @@ def read_files(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             lines = flat_lines(read).drop("ndc11")
             if row["history"]:
                 lines = lines.with_columns(pl.lit(True).alias(HISTORY))
-            problems = pl.concat([read.rejected, read.history.rejected])
+            problems = {
+                "rejected": pl.concat([read.rejected, read.history.rejected]),
+                "warning": pl.concat([read.warnings, read.history.warnings]),
+            }
             staged = pl.concat(
                 [
                     conform(
@@ -117,12 +122,15 @@ def read_files(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
                         ),
                         STAGED_SCHEMA,
                     ),
-                    conform(
-                        problems.with_columns(
-                            pl.lit("rejected").alias(KIND), pl.lit(row["history"]).alias(HISTORY)
-                        ),
-                        STAGED_SCHEMA,
-                    ),
+                    *[
+                        conform(
+                            found.with_columns(
+                                pl.lit(kind).alias(KIND), pl.lit(row["history"]).alias(HISTORY)
+                            ),
+                            STAGED_SCHEMA,
+                        )
+                        for kind, found in problems.items()
+                    ],
                 ]
             ).with_columns(pl.lit(f"{row['arg']}:{src}").alias(INPUT))
             yield from _to_batches(staged, STAGED_SCHEMA)
@@ -176,7 +184,8 @@ def scrub_chunk(table: pa.Table, job: Job) -> pl.DataFrame:
     rejected = pl.concat(
         [conform(passed, REJECTED_SCHEMA), unreadable, current.rejected], how="vertical_relaxed"
     )
-    batch = ClaimBatch(current.claims, current.lines, rejected=rejected)
+    noticed = conform(frame.filter(pl.col(KIND) == "warning"), REJECTED_SCHEMA)
+    batch = ClaimBatch(current.claims, current.lines, rejected=rejected, warnings=noticed)
     result = scrub(batch, plan, history=history).to_dict()
     findings = finding_rows(result).with_columns(pl.lit("finding").alias(ROW_KIND))
     claims = claim_rows(result).with_columns(

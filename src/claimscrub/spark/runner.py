@@ -35,7 +35,7 @@ from pyspark.sql import functions as F  # noqa: N812 - the usual Spark spelling
 
 from claimscrub.model import columns as c
 from claimscrub.readers.parquet_claims import DERIVED, HISTORY, type_words
-from claimscrub.reporters.csv_report import INPUT_RULE
+from claimscrub.reporters.csv_report import INPUT_RULE, REJECTED_NAME
 from claimscrub.reporters.parquet_report import CLAIM_SCHEMA, ENGINE_RULE, FINDING_SCHEMA
 from claimscrub.spark import executor as ex
 from claimscrub.spark.job import DEFAULT_CHUNK_LINES, Job, make_job
@@ -136,7 +136,7 @@ class SparkScrub:
                 count((kind == "claim") & (F.col("status") == s)).alias(s)
                 for s in ("clean", "warning", "error")
             ],
-            count((kind == "finding") & (rule == INPUT_RULE)).alias("rejected"),
+            count((kind == "finding") & (F.col("name") == REJECTED_NAME)).alias("rejected"),
             count((kind == "finding") & (rule == ENGINE_RULE)).alias("engine_errors"),
             *[count(finding & (F.col("severity") == s)).alias(f"f_{s}") for s in severities],
         ).first()
@@ -311,7 +311,7 @@ def _scrub_staged(staged: DataFrame, job: Job, plan: Plan, partitions: int) -> S
         F.col(c.CLAIM_KEY).cast("string"),
     )
     patient = F.when(
-        F.col(ex.KIND) == "rejected", F.concat(F.lit("rejected:"), F.col(c.SRC))
+        F.col(ex.KIND).isin("rejected", "warning"), F.concat(F.lit("rejected:"), F.col(c.SRC))
     ).otherwise(F.coalesce(F.col(c.PATIENT_ID), claim) if c.PATIENT_ID in staged.columns else claim)
     ordered = (
         staged.withColumn(ex.PATIENT, patient)
