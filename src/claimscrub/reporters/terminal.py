@@ -156,7 +156,7 @@ def footer(result: dict[str, Any], tally: Tally, console: Console) -> None:
         Text(
             f"Checked {s['claims']} claims ({s['lines']} lines): {s['error']} with errors, "
             f"{s['warning']} with warnings, {s['clean']} clean; {found}; "
-            f"{s['rejected_input']} inputs rejected.",
+            f"{_plural(s['rejected_input'], 'input')} rejected.",
             style="bold",
         )
     )

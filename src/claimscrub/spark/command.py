@@ -106,9 +106,10 @@ def should_fail(summary: Summary, fail_on: str) -> bool:
 def summary_text(summary: Summary, output: str) -> str:
     """The closing lines, worded as the local engine's footer."""
     findings = sum(summary.findings.values())
+    inputs = "input" if summary.rejected == 1 else "inputs"
     return (
         f"Checked {summary.claims} claims ({summary.lines} lines) on Spark: "
         f"{summary.error} with errors, {summary.warning} with warnings, {summary.clean} clean; "
-        f"{findings} findings; {summary.rejected} inputs rejected.\n"
+        f"{findings} findings; {summary.rejected} {inputs} rejected.\n"
         f"Findings written to {output} (a Parquet dataset)."
     )

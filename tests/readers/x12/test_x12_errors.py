@@ -254,3 +254,30 @@ def test_a_professional_file_declared_institutional_names_the_wrong_version(sdk:
         "has SV1 (the 837P service line) instead of SV2" in r and "declared 837I" in r
         for r in reasons
     ), reasons
+
+
+def test_an_element_longer_than_x12_allows_rejects_its_claim(sdk: bytes) -> None:
+    # A bill type written whole into the place-of-service component, and 16 digits of
+    # units: a receiver's syntax check (999) rejects both, so they are not read as claims.
+    data = _edit(sdk, b"CLM*PCN000001*1777.81***11:B:1", b"CLM*PCN000001*1777.81***0111:B:1")
+    data = _edit(
+        data, b"SV1*HC:99214*333.15*UN*1***1", b"SV1*HC:99214*333.15*UN*-1234567890.123456***1"
+    )
+    rejected = _rejected(_read(data))
+    assert set(rejected) == {"PCN000001", "PCN000002"}
+    assert rejected["PCN000001"][1].endswith(
+        "CLM05-1 (place of service) '0111' is longer than X12 allows (2 characters)"
+    )
+    assert rejected["PCN000002"][1].endswith(
+        "SV104 (units) '-1234567890.123456' is longer than X12 allows (15 digits)"
+    )
+
+
+def test_a_number_at_x12s_length_limit_is_read(sdk: bytes) -> None:
+    # 15 digits: the sign and the decimal point do not count.
+    data = _edit(
+        sdk, b"SV1*HC:99214*333.15*UN*1***1", b"SV1*HC:99214*333.15*UN*-12345678901.2345***1"
+    )
+    batch = _read(data)
+    assert batch.rejected.height == 0
+    assert -12345678901.2345 in batch.lines["units"].to_list()

@@ -135,6 +135,21 @@ def _checks(p: Pick, comp: str, v: pl.Expr) -> list[tuple[pl.Expr, pl.Expr]]:
                 )
             shown = v
         out.append((bad, pl.format(f"{label} {{}} is not {_KINDS[p.kind]}", shown.cast(pl.String))))
+    if p.max_length and not p.components:
+        # X12 counts a number's digits, not its sign or decimal point.
+        counted = v.str.replace_all(r"[+\-.]", "") if p.kind in ("R", "N0") else v
+        what = "digits" if p.kind in ("R", "N0") else "characters"
+        too_long = counted.str.len_chars() > p.max_length
+        if p.component:
+            # A composite read as one component (its separator is not ISA16's) is explained
+            # by the empty components after it, naming the separator, not by its length.
+            too_long &= pl.col(f"_c{p.element}").list.len() > 1
+        out.append(
+            (
+                too_long.fill_null(False),
+                pl.format(f"{label} '{{}}' is longer than X12 allows ({p.max_length} {what})", v),
+            )
+        )
     return out
 
 

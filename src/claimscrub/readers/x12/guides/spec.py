@@ -58,7 +58,7 @@ class Pick:
     components of one composite (modifiers, diagnosis pointers). ``kind`` is the
     X12 data type checked before the value is used: ``AN`` text, ``R`` decimal,
     ``N0`` integer, ``D8`` date CCYYMMDD. ``required``: when the segment is present
-    the value must be too. Otherwise the first segment of a scope wins, unless
+    the value must be too. ``max_length``: a longer value is an error of the claim. Otherwise the first segment of a scope wins, unless
     ``join`` says how to join the values of several (NTE notes).
     """
 
@@ -73,6 +73,9 @@ class Pick:
     components: tuple[int, ...] = ()
     label: str = ""  # how to name the element in messages, e.g. "SV104 (units)"
     join: str | None = None  # several segments in one scope: join their values with this
+    # The element's maximum length in the TR3 (digits only for ``R`` and ``N0``, as X12
+    # counts them); 0: not checked. A longer value fails a receiver's syntax check (999).
+    max_length: int = 0
 
 
 @dataclass(frozen=True)
