@@ -154,7 +154,8 @@ def footer(result: dict[str, Any], tally: Tally, console: Console) -> None:
     found = f"{_plural(tally.findings, 'finding')}" + (f" ({severities})" if severities else "")
     console.print(
         Text(
-            f"Checked {s['claims']} claims ({s['lines']} lines): {s['error']} with errors, "
+            f"Checked {_plural(s['claims'], 'claim')} ({_plural(s['lines'], 'line')}): "
+            f"{s['error']} with errors, "
             f"{s['warning']} with warnings, {s['clean']} clean; {found}; "
             f"{_plural(s['rejected_input'], 'input')} rejected.",
             style="bold",
@@ -162,7 +163,11 @@ def footer(result: dict[str, Any], tally: Tally, console: Console) -> None:
     )
     if tally.fixable:
         console.print(
-            Text(f"{tally.fixable} findings carry a fix (see --fix / --unsafe-fixes).", style="dim")
+            Text(
+                f"{_plural(tally.fixable, 'finding')} {'carries' if tally.fixable == 1 else 'carry'}"
+                " a fix (see --fix / --unsafe-fixes).",
+                style="dim",
+            )
         )
     hidden = hidden_line(result)
     if hidden:

@@ -102,12 +102,15 @@ def number_text(expr: pl.Expr) -> pl.Expr:
     """A Float64 as message text: whole numbers without '.0', others to four decimals.
 
     A value within 10**-6 of a whole number (float noise such as 5.000000000000001)
-    prints as that whole number.
+    prints as that whole number. A value too small for four decimals, but not zero,
+    prints in full (``1e-7``): a tiny dose reads as what it is, not as 0.
     """
     near = expr.round(6)
     as_int = near.round(0).cast(pl.Int64, strict=False).cast(pl.String)
     return (
-        pl.when(near == near.round(0))
+        pl.when((expr != 0) & (expr.abs() < 0.00005))
+        .then(expr.cast(pl.String))
+        .when(near == near.round(0))
         .then(as_int)
         .otherwise(expr.round(4).cast(pl.String))
         .fill_null("?")
