@@ -69,6 +69,8 @@ def clinical() -> dict[str, Any]:
         if not url.startswith(("http://", "https://")) or not entry.get("title"):
             raise ClinicalDataError(f"{CLINICAL.name}: sources.{key}: needs a title and a URL")
         sources[key] = {"key": key, "title": str(entry["title"]), "url": url}
+        if entry.get("instead_of"):  # the domain spec's link this source stands in for
+            sources[key]["instead_of"] = str(entry["instead_of"])
 
     def cite(keys: Any, where: str) -> list[dict[str, str]]:
         keys = [keys] if isinstance(keys, str) else list(keys or [])
