@@ -141,7 +141,6 @@ UNREAD_BY_RULES = frozenset(
         UNIT_BASIS,
         CHARGE,
         DOS_TO,
-        REVENUE_CODE,
         NDC_PRICE,
         LINK_SEQUENCE,
         REFILL_REQUESTED_ON,

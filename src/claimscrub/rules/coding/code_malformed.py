@@ -46,9 +46,9 @@ def code_malformed(ctx: RuleContext) -> Finding:
     must have a HCPCS shape: Level II is one capital letter and four digits
     (J7507), Level I (CPT) five digits or four digits and a capital letter. Anything
     else — lower case, spaces or hyphens inside, a modifier or NDC typed into the
-    code field, too few or too many characters — fails. A blank code is a structure
-    problem, not this rule's; a code sent with a qualifier other than HC is not a
-    HCPCS code at all (COD007).
+    code field, too few or too many characters — fails. A missing or blank code is
+    COD008's; a code sent with a qualifier other than HC is not a HCPCS code at all
+    (COD007).
 
     ## Why it matters
     A payer's front end rejects a line whose procedure code is not a code as a

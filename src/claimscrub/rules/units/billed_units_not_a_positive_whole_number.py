@@ -37,8 +37,8 @@ def billed_units_not_a_positive_whole_number(ctx: RuleContext) -> Finding:
 
     ## What it checks
     The units of every line whose HCPCS code is valid on the date of service (SV104 /
-    SV205): they must be a whole number greater than zero. Missing units are a
-    structure question and are not reported here.
+    SV205): they must be a whole number greater than zero. Missing units are
+    UNT008's.
 
     A fractional line whose correct units can be computed — from its NDC quantity
     (UNT001) or its dose (UNT002) — is reported there, with the computed units as the

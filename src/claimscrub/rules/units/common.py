@@ -360,7 +360,13 @@ def with_expected_units(ctx: RuleContext) -> pl.LazyFrame:
 
 
 def _expected_units(ctx: RuleContext) -> pl.LazyFrame:
-    lines = lines_jw_group(ctx)
+    return expected_units_of(lines_jw_group(ctx))
+
+
+def expected_units_of(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``lines`` (rows of :func:`lines_jw_group`) with the columns of
+    :func:`with_expected_units`: for a rule that needs them on other rows than the
+    batch's lines as billed."""
     for step in _expected_units_steps():
         lines = lines.with_columns(step)
     return lines.drop(_EXPECTED_SCRATCH)
