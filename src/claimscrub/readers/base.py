@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from claimscrub.model.schema import empty_claims, empty_lines, empty_rejected
+from claimscrub.model import columns as c
+from claimscrub.model.schema import (
+    REJECTED_SCHEMA,
+    conform,
+    empty_claims,
+    empty_lines,
+    empty_rejected,
+)
 
 
 @dataclass
@@ -44,3 +51,81 @@ class ClaimBatch:
             rejected=pl.concat([b.rejected for b in batches], how="vertical"),
             warnings=pl.concat([b.warnings for b in batches], how="vertical"),
         )
+
+
+def without_repeated_line_numbers(batch: ClaimBatch) -> ClaimBatch:
+    """``batch`` with every claim that gives one line number to two lines moved to
+    ``rejected``.
+
+    A finding, a fix and a payer's answer name a line by its claim and number, so two
+    lines numbered alike would share each other's findings (each reported twice) and
+    fixes. The claim is rejected, located at its second line of that number, with the
+    reason; its lines leave the batch.
+    """
+    lines = batch.lines
+    if lines.height < 2:
+        return batch
+    key = [c.CLAIM_KEY, c.LINE_NO]
+    repeated = lines.select(pl.struct(key).is_duplicated()).to_series()
+    if not repeated.any():
+        return batch
+    later = lines.select(pl.struct(key).is_first_distinct().not_()).to_series()
+    first = lines.filter(repeated & later).unique(c.CLAIM_KEY, keep="first", maintain_order=True)
+    named = pl.coalesce(
+        pl.format("rows {}", pl.col("_rows")),
+        pl.format("{}", pl.col("_paths")),
+        pl.format("segments {}", pl.col("_ordinals")),
+    )
+    counts = (
+        lines.filter(repeated)
+        .join(first.select(key), on=key, how="semi")
+        .group_by(key, maintain_order=True)
+        .agg(
+            pl.len().alias("_times"),
+            pl.col(c.ROW).drop_nulls().cast(pl.String).str.join(", ").alias("_rows"),
+            pl.col(c.JSON_PATH).drop_nulls().str.join(", ").alias("_paths"),
+            pl.col(c.SEG_ORDINAL).drop_nulls().cast(pl.String).str.join(", ").alias("_ordinals"),
+        )
+        .with_columns(pl.col("_rows", "_paths", "_ordinals").replace("", None))
+    )
+    csv_hint = pl.when(pl.col(c.ROW).is_not_null()).then(
+        pl.lit("; a row without line_number is numbered by its position in the claim")
+    )
+    rejected = first.join(counts, on=key, how="left").select(
+        c.SRC,
+        c.SEG_ORDINAL,
+        c.ROW,
+        c.JSON_PATH,
+        c.CLAIM_ID,
+        pl.format(
+            "line number {} is given to {} lines of claim {} ({}); each line of a claim needs "
+            "a number of its own{}",
+            pl.col(c.LINE_NO),
+            pl.col("_times"),
+            pl.col(c.CLAIM_ID),
+            named,
+            csv_hint.fill_null(""),
+        ).alias("reason"),
+    )
+    dropped = first.get_column(c.CLAIM_KEY).implode()
+    return ClaimBatch(
+        claims=batch.claims.filter(~pl.col(c.CLAIM_KEY).is_in(dropped)),
+        lines=lines.filter(~pl.col(c.CLAIM_KEY).is_in(dropped)),
+        rejected=pl.concat([batch.rejected, conform(rejected, REJECTED_SCHEMA)]),
+        warnings=batch.warnings,
+    )
+
+
+def sections_without_repeated_line_numbers(
+    current: ClaimBatch, history: ClaimBatch
+) -> tuple[ClaimBatch, ClaimBatch]:
+    """:func:`without_repeated_line_numbers` for a reader's claims and history, with
+    every rejection listed with the claims' (where the other rejected inputs are)."""
+    current, history = (
+        without_repeated_line_numbers(current),
+        without_repeated_line_numbers(history),
+    )
+    if history.rejected.height:
+        current.rejected = pl.concat([current.rejected, history.rejected])
+        history.rejected = empty_rejected()
+    return current, history

@@ -50,7 +50,7 @@ from claimscrub.model.schema import (
     TRANSPLANT,
     conform,
 )
-from claimscrub.readers.base import ClaimBatch
+from claimscrub.readers.base import ClaimBatch, without_repeated_line_numbers
 
 SCHEMA_FILE = "claims-csv.schema.json"
 MAX_MESSAGES = 10  # per rejected claim; the rest are counted
@@ -385,7 +385,7 @@ def read_csv_claims(data: bytes, src: str) -> ClaimBatch:
         return _reject_file(table, header, src, problems)
 
     table = table.rename({f"_c{i}": name for i, name in enumerate(header)})
-    return _read_rows(table, header, src)
+    return without_repeated_line_numbers(_read_rows(table, header, src))
 
 
 def _clean(table: pl.DataFrame, header: list[str]) -> pl.DataFrame:

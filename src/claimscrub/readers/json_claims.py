@@ -49,7 +49,7 @@ from claimscrub.model.schema import (
     REJECTED_SCHEMA,
     empty_rejected,
 )
-from claimscrub.readers.base import ClaimBatch
+from claimscrub.readers.base import ClaimBatch, sections_without_repeated_line_numbers
 
 SCHEMA_FILE = "claims.schema.json"
 SECTIONS = ("claims", "history")
@@ -641,4 +641,4 @@ def read_json_claims(data: bytes, src: str) -> tuple[ClaimBatch, ClaimBatch]:
     current, history = sections
     current.rejected = _rejected(rejected)
     current.warnings = _rejected(warnings)
-    return current, history
+    return sections_without_repeated_line_numbers(current, history)

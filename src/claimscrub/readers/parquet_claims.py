@@ -37,7 +37,7 @@ from claimscrub.model.schema import (
     empty_claims,
     empty_lines,
 )
-from claimscrub.readers.base import ClaimBatch
+from claimscrub.readers.base import ClaimBatch, sections_without_repeated_line_numbers
 
 HISTORY = "history"
 DERIVED = ("ndc11",)  # written by `convert` for analytics; not an input of the rules
@@ -223,7 +223,7 @@ def claims_from_flat(frame: pl.DataFrame, src: str) -> tuple[ClaimBatch, ClaimBa
         .sort(c.CLAIM_KEY, maintain_order=True)
     )
     current, past = frame.filter(~pl.col(HISTORY)), frame.filter(pl.col(HISTORY))
-    return (
+    return sections_without_repeated_line_numbers(
         ClaimBatch(*_frames(current), rejected=rejected.sort(c.ROW, maintain_order=True)),
         ClaimBatch(*_frames(past)),
     )

@@ -32,7 +32,7 @@ from typing import IO, BinaryIO
 
 import polars as pl
 
-from claimscrub.readers.base import ClaimBatch
+from claimscrub.readers.base import ClaimBatch, without_repeated_line_numbers
 from claimscrub.readers.x12.reader import read_batches
 from claimscrub.readers.x12.tokenizer import DEFAULT_BLOCK_SIZE
 
@@ -74,7 +74,8 @@ def iter_x12(
     way).
     """
     with _binary(source) as stream:
-        yield from read_batches(stream, src_name, chunk_claims, block_size, parallel)
+        for batch in read_batches(stream, src_name, chunk_claims, block_size, parallel):
+            yield without_repeated_line_numbers(batch)  # a claim is never split over batches
 
 
 def read_x12(source: Source, src_name: str) -> ClaimBatch:
