@@ -243,12 +243,42 @@ def test_unknown_columns_reject_the_file_once_per_claim_and_are_named() -> None:
     assert "'ndc_qty' (did you mean 'ndc_quantity'?)" in reason
 
 
+def test_header_names_in_capitals_are_pointed_at_their_lower_case_names() -> None:
+    batch = read_text("CLAIM_ID,HCPCS,Units\nC1,J7507,30\n")
+    reason = batch.rejected["reason"][0]
+    assert "'CLAIM_ID' (did you mean 'claim_id'?)" in reason
+    assert "'HCPCS' (did you mean 'hcpcs'?)" in reason
+
+
+def test_unnamed_columns_without_values_are_ignored_with_a_warning() -> None:
+    # A spreadsheet saved as CSV: every record ends with two empty columns.
+    batch = read_text("claim_id,hcpcs,units,,\nC1,J7507,30,,\nC2,J7503,60, ,\n")
+    assert batch.rejected.is_empty()
+    assert batch.claims["claim_id"].to_list() == ["C1", "C2"]
+    assert batch.lines["units"].to_list() == [30, 60]
+    assert batch.warnings["reason"].to_list() == [
+        "header column(s) 4, 5 have no name and no value in any row (trailing separators of a "
+        "spreadsheet export, say); they are ignored"
+    ]
+
+
+def test_an_unnamed_column_with_a_value_still_rejects_the_file() -> None:
+    batch = read_text("claim_id,,hcpcs,units,\nC1,,J7507,30,\nC2,x,J7503,60,\n")
+    assert batch.claims.is_empty()
+    reasons = set(batch.rejected["reason"].to_list())
+    assert reasons == {"file rejected: header column(s) 2 have no name"}
+    assert batch.warnings["reason"].to_list() == [
+        "header column(s) 5 have no name and no value in any row (trailing separators of a "
+        "spreadsheet export, say); they are ignored"
+    ]
+
+
 def test_header_problems_without_claim_ids_give_one_row_for_the_file() -> None:
     cases = {
         "hcpcs,units\nJ7507,1\n": "no claim_id column",
         "claim_id;hcpcs\nC1;J7507\n": "the header looks separated by ';'",
         "claim_id,hcpcs,hcpcs\nC1,J7507,J7507\n": "duplicated column(s) 'hcpcs'",
-        "claim_id,,hcpcs\nC1,,J7507\n": "header column(s) 2 have no name",
+        "claim_id,,hcpcs\nC1,x,J7507\n": "header column(s) 2 have no name",
     }
     for text, expected in cases.items():
         batch = read_text(text)

@@ -153,7 +153,8 @@ def _header_problems(header: list[str]) -> list[str]:
     if unknown:
         described = []
         for name in unknown:
-            close = difflib.get_close_matches(name, known, n=1)
+            # Names are lower case: CLAIM_ID or Claim_Id is meant as claim_id.
+            close = difflib.get_close_matches(name.lower(), known, n=1)
             described.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         problems.append("unknown column(s) " + ", ".join(described))
         if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
@@ -379,13 +380,50 @@ def read_csv_claims(data: bytes, src: str) -> ClaimBatch:
         detail = " ".join(detail.split())[:200]
         return _file_problem(src, f"not readable as CSV: {detail}")
 
-    problems = _header_problems(header)
     table = table.slice(1)  # the header record
+    table, header, ignored = _without_empty_unnamed_columns(table, header)
+    problems = _header_problems(header)
     if problems:
-        return _reject_file(table, header, src, problems)
+        batch = _reject_file(table, header, src, problems)
+    else:
+        table = table.rename({f"_c{i}": name for i, name in enumerate(header)})
+        batch = without_repeated_line_numbers(_read_rows(table, header, src))
+    if ignored:
+        reason = (
+            f"header column(s) {', '.join(ignored)} have no name and no value in any row "
+            "(trailing separators of a spreadsheet export, say); they are ignored"
+        )
+        noticed = _rejected([{c.SRC: src, c.ROW: None, c.CLAIM_ID: None, "reason": reason}])
+        batch.warnings = pl.concat([noticed, batch.warnings])
+    return batch
 
-    table = table.rename({f"_c{i}": name for i, name in enumerate(header)})
-    return without_repeated_line_numbers(_read_rows(table, header, src))
+
+def _without_empty_unnamed_columns(
+    table: pl.DataFrame, header: list[str]
+) -> tuple[pl.DataFrame, list[str], list[str]]:
+    """The data records and the header less the columns without a name that hold
+    nothing (the others renumbered ``_c0`` ...); and those columns' 1-based positions.
+
+    A spreadsheet saved as CSV often ends every record with separators of empty columns;
+    an unnamed column that holds a value stays, and the header check rejects the file.
+    """
+    unnamed = [i for i, name in enumerate(header) if not name]
+    empty = set()
+    if unnamed:
+        blank = table.select(
+            (
+                pl.col(f"_c{i}").str.strip_chars().replace("", None).null_count() == table.height
+            ).alias(str(i))
+            for i in unnamed
+        ).row(0)
+        empty = {i for i, is_blank in zip(unnamed, blank, strict=True) if is_blank}
+    if not empty:
+        return table, header, []
+    kept = [(i, name) for i, name in enumerate(header) if i not in empty]
+    table = table.drop([f"_c{i}" for i in sorted(empty)]).rename(
+        {f"_c{i}": f"_c{j}" for j, (i, _) in enumerate(kept)}
+    )
+    return table, [name for _, name in kept], [str(i + 1) for i in sorted(empty)]
 
 
 def _clean(table: pl.DataFrame, header: list[str]) -> pl.DataFrame:
