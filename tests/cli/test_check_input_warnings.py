@@ -127,3 +127,24 @@ def test_sarif_notifies_input_warnings_and_rejections(
     assert "CLM02" in rejected["message"]["text"]
     assert rejected["properties"]["seg_ordinal"] > 0
     assert notes[1]["message"]["text"] == _REASON
+
+
+def test_a_rejected_csv_row_is_located_at_its_file_line_and_names_its_claim(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "claim_id,hcpcs,units,service_date\n"
+        "C1,J7507,30,2026-03-02\n"
+        'C2,J7507,"1,80",2026-03-02\n'  # file line 3, data row 2
+    )
+    code, out = _check(path, "--isolated")
+    assert code == 1
+    assert f"{path}:3: rejected input claim C2: row 2, column units: '1,80' is not a number" in out
+
+
+def test_an_input_warning_about_a_whole_file_has_no_position(tmp_path: Path) -> None:
+    path = tmp_path / "claims.csv"
+    path.write_text("claim_id,hcpcs,units,service_date,,\nC1,J7507,30,2026-03-02,,\n")
+    _, out = _check(path, "--isolated")
+    assert f"{path}: input warning: header column(s) 5, 6 have no name" in out

@@ -113,14 +113,21 @@ def render_rejected(rejected: Iterable[dict[str, Any]], console: Console) -> Non
 def render_input_warnings(warnings: Iterable[dict[str, Any]], console: Console) -> None:
     """One line per thing a reader noticed in an input but read anyway."""
     for item in warnings:
-        claim = f" claim {item['claim_id']}" if item.get("claim_id") else ""
-        console.print(Text(_input_line(item, f"input warning{claim}"), style="yellow"))
+        console.print(Text(_input_line(item, "input warning"), style="yellow"))
 
 
 def _input_line(item: dict[str, Any], kind: str) -> str:
-    """``file:where: kind: reason`` for a rejected input or an input warning."""
-    where = item.get("seg_ordinal") or item.get("row") or item.get("json_path") or "-"
-    return f"{item.get('src', '?')}:{where}: {kind}: {item['reason']}"
+    """``file:where: kind [claim ID]: reason`` for a rejected input or an input warning.
+
+    ``where`` is the X12 segment ordinal, the CSV file line (the data row + 1: the
+    header is line 1, as in SARIF, so an editor opens the row) or the JSON path; an
+    input with no position (a whole file) has none.
+    """
+    row = item.get("row")
+    where = item.get("seg_ordinal") or (row + 1 if row is not None else item.get("json_path"))
+    located = f"{item.get('src', '?')}:{where}" if where is not None else item.get("src", "?")
+    claim = f" claim {item['claim_id']}" if item.get("claim_id") else ""
+    return f"{located}: {kind}{claim}: {item['reason']}"
 
 
 def _plural(n: int, word: str) -> str:
