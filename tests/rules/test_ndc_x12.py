@@ -97,7 +97,7 @@ def test_seven_digit_ndc_cannot_be_read(original: str) -> None:
         {
             "rule": "NDC002",
             "line": 2,
-            "message": "NDC '3920293' cannot be read as an NDC: 7 digits; an NDC has 10 (hyphenated) or 11",
+            "message": "NDC '3920293' cannot be read as an NDC: 7 digits; an NDC has 10 or 11",
             "fix": None,
         }
     ]

@@ -90,7 +90,11 @@ def parse_ndc(value: str) -> NdcParse:
             candidates=candidates,
             reason="an unhyphenated 10-digit NDC can be 4-4-2, 5-3-2 or 5-4-1; the padding cannot be known",
         )
-    return NdcParse(raw, "invalid", reason=f"{len(text)} digits; an NDC has 10 (hyphenated) or 11")
+    reason = f"{len(text)} digits; an NDC has 10 or 11"
+    if len(text) == 9 and "-" not in raw and not text.startswith("0"):
+        # An 11-digit NDC kept as a number by a spreadsheet loses its leading zeros.
+        reason += f" (a spreadsheet may have dropped two leading zeros: 00{text}?)"
+    return NdcParse(raw, "invalid", reason=reason)
 
 
 def is_hcpcs_shape(code: str) -> bool:

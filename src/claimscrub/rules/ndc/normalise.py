@@ -167,8 +167,17 @@ def _parse_stages(column: str, prefix: str) -> tuple[list[list[pl.Expr]], list[s
                 "the padding cannot be known"
             )
         )
+        .when(~hyph & (n_chars == 9) & ~text.str.starts_with("0"))
+        # An 11-digit NDC kept as a number by a spreadsheet loses its leading zeros.
+        .then(
+            pl.format(
+                "9 digits; an NDC has 10 or 11 (a spreadsheet may have dropped two leading "
+                "zeros: 00{}?)",
+                text,
+            )
+        )
         .when(~hyph & ~plain_11)
-        .then(pl.format("{} digits; an NDC has 10 (hyphenated) or 11", n_chars))
+        .then(pl.format("{} digits; an NDC has 10 or 11", n_chars))
     )
     candidates = [
         pl.when(plain_10)
