@@ -20,14 +20,18 @@ Decisions (the spec leaves them open):
 * A header problem (unknown, duplicated or unnamed column, a missing ``claim_id``
   column) rejects the whole file: one rejected row per claim id found (at the claim's
   first row), or one row for the file when no claim id can be read. Unknown names are
-  listed, with the closest known name when there is one.
+  listed, with the closest known name when there is one (``CLAIM_ID``: ``claim_id``).
+  An unnamed column with no value in any row (a spreadsheet's trailing separators) is
+  ignored, with an input warning.
 * A bad cell, a row with more fields than the header, a claim-level cell that differs
   from the claim's first row, or a gap in ``dx1``..``dx12`` (pointers would shift)
   rejects that claim, with every problem named by row and column. A row without a
   ``claim_id`` is rejected on its own.
 * Rows with the same ``claim_id`` form one claim even when not adjacent; its location
   is its first row. Gaps in ``mod1``..``mod4`` are closed up (position carries no meaning).
-* An empty ``line_number`` is the line's position among the claim's rows (1-based).
+* An empty ``line_number`` is the line's position among the claim's rows (1-based). A
+  claim that ends up with one number on two lines is rejected (a finding names its line
+  by the number).
 """
 
 from __future__ import annotations
