@@ -182,7 +182,7 @@ def test_header_only_and_blank_lines() -> None:
         ("charge", "1,234.5", "'1,234.5' is not a number"),
         ("service_date", "2025-6-01", "'2025-6-01' is not a date (YYYY-MM-DD)"),
         ("service_date", "11/03/2025", "'11/03/2025' is not a date (YYYY-MM-DD)"),
-        ("line_service_date", "2025-02-30", "'2025-02-30' is not a date (YYYY-MM-DD)"),
+        ("line_service_date", "2025-02-30", "'2025-02-30' is not a day of the calendar"),
         ("part_b_id", "yes", "'yes' is not true or false"),
         ("part_b_id", "1", "'1' is not true or false"),
         ("diagnosis_pointers", "1;2", "'1;2' is not a list of diagnosis pointers such as 1,2"),
@@ -332,7 +332,7 @@ def test_reasons_of_the_broken_file() -> None:
     assert by_id["C3006"].startswith("row 10, column dx2: empty while a later dx column is set")
     for part in (
         "row 11, column esrd_only_entitlement: 'yes' is not true or false",
-        "row 11, column line_service_date: '2025-11-31' is not a date (YYYY-MM-DD)",
+        "row 11, column line_service_date: '2025-11-31' is not a day of the calendar",
         "row 11, column ndc_unit: 'XX' is not one of UN, ML, GR, F2, ME",
         "row 11, column diagnosis_pointers: '1;2' is not a list of diagnosis pointers such as 1,2",
         "row 11, column charge: '$412.80' is not a number",

@@ -240,7 +240,7 @@ def test_line_number_defaults_to_position_and_absent_lists_are_empty() -> None:
         ),
         (
             lambda c: c.update(service_date="2025-02-30"),
-            "claims[0].service_date: '2025-02-30' is not a date",
+            "claims[0].service_date: '2025-02-30' is not a day of the calendar",
         ),
         (
             lambda c: c.update(service_date="20251103"),
@@ -299,7 +299,7 @@ def test_all_problems_of_a_claim_are_named() -> None:
     claim["lines"][0].update(units="abc", ndc_unit="XX")
     reason = read_doc({"claims": [claim]}).rejected["reason"].item()
     for part in (
-        "claims[0].service_date: '2025-13-01' is not a date",
+        "claims[0].service_date: '2025-13-01' is not a day of the calendar",
         "claims[0].patient.sex: 'female' is not one of F, M, U",
         "claims[0].lines[0].units: 'abc' is not a number",
         "claims[0].lines[0].ndc_unit: 'XX' is not one of UN, ML, GR, F2, ME",

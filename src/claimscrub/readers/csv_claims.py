@@ -253,9 +253,15 @@ def _cell_errors(header: list[str]) -> list[pl.Expr]:
         kind = spec["x-type"]
         if kind == "string":
             continue
-        expected = _EXPECTED[kind].format(values=", ".join(spec.get("enum", ())))
+        expected: pl.Expr = pl.lit(_EXPECTED[kind].format(values=", ".join(spec.get("enum", ()))))
+        if kind == "date":  # 2025-02-30 has the form of a date, but the day does not exist
+            expected = (
+                pl.when(pl.col(name).str.contains(r"^\d{4}-\d{2}-\d{2}$"))
+                .then(pl.lit("is not a day of the calendar"))
+                .otherwise(expected)
+            )
         bad = pl.col(name).is_not_null() & pl.col(_typed_name(name)).is_null()
-        text = pl.concat_str([pl.lit("'"), _shown(pl.col(name)), pl.lit(f"' {expected}")])
+        text = pl.concat_str([pl.lit("'"), _shown(pl.col(name)), pl.lit("' "), expected])
         checks.append(pl.when(bad).then(_at(name, text)))
     checks.append(
         pl.when(pl.col(_EXTRA).is_not_null()).then(

@@ -35,6 +35,7 @@ import difflib
 import io
 import json
 import math
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
@@ -190,6 +191,8 @@ def _messages(base: str, error: Any) -> list[str]:
             out.append(f"{_join_path(where, [key])}: unknown field ({tip})")
         return out
     if kind in ("pattern", "format"):
+        if isinstance(inst, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", inst):
+            return [f"{where}: {_show(inst)} is not a day of the calendar"]
         return [f"{where}: {_show(inst)} is not a date (YYYY-MM-DD)"]
     if kind == "minimum":
         return [f"{where}: {_show(inst)} is less than {value}"]
