@@ -277,7 +277,15 @@ def test_a_line_number_used_twice_in_a_claim_is_not_fixed(tmp_path: Path, plan: 
     doc["claims"] = [claim]
     source = tmp_path / "twice.json"
     source.write_text(json.dumps(doc))
-    run = apply_fixes(read_claims([source]), plan, unsafe=True)
+    read = read_claims([source])
+    # The reader rejects such a claim (tests/readers/test_repeated_line_numbers.py) ...
+    assert read.claims.is_empty() and read.rejected["claim_id"].to_list() == [claim["id"]]
+    # ... and frames built by a caller of the library are not fixed either.
+    doc["claims"][0]["lines"].pop()
+    source.write_text(json.dumps(doc))
+    read = read_claims([source])
+    read.lines = pl.concat([read.lines, read.lines])
+    run = apply_fixes(read, plan, unsafe=True)
     assert run.edits == []
     assert [(h.line, h.field, h.reason, h.proposals) for h in run.held] == [
         (1, "units", "ambiguous-line", (("UNT001", 30),))
