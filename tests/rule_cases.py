@@ -100,7 +100,10 @@ class RuleCaseRun:
 def run_rule_case(spec: dict[str, Any], case: dict[str, Any]) -> RuleCaseRun:
     """Read the case's claim (and history) and evaluate the file's rule on it."""
     rule = load_builtin_rules()[spec["rule"]]
-    document = {"claims": [build_claim(spec, case)], "history": jsonable(case.get("history", []))}
+    # ``earlier_claims``: claims of the same batch before the case's claim (a rule that
+    # compares the claims of a batch); only the case's claim is expected to have findings.
+    claims = [*jsonable(case.get("earlier_claims", [])), build_claim(spec, case)]
+    document = {"claims": claims, "history": jsonable(case.get("history", []))}
     batch, history = read_json_claims(json.dumps(document).encode(), "case.json")
     assert batch.rejected.height == 0, batch.rejected.to_dicts()
     packs = case_packs(spec)
