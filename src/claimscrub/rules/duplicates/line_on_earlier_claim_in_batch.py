@@ -7,7 +7,7 @@ import polars as pl
 from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
-from claimscrub.rules.duplicates._common import describe, ndc_key
+from claimscrub.rules.duplicates._common import describe, lines_with_keys
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.modifier_terms import has_modifier
 from claimscrub.rules.registry import rule
@@ -79,13 +79,19 @@ def line_on_earlier_claim_in_batch(ctx: RuleContext) -> Finding:
     - ASC X12 837P 005010X222A1 CLM05-3 (claim frequency type code).
     """
     frequency = pl.col(c.FREQUENCY_CODE)
-    # Not filtered by patient_on_several_claims: the join below finds nothing earlier for
-    # a patient with one claim, and a window over every line costs more than it saves.
-    lines = ctx.lines.filter(
-        pl.col(c.PATIENT_ID).is_not_null()
-        & pl.col(c.HCPCS).is_not_null()
-        & pl.col(c.DOS_FROM).is_not_null()
-    ).with_columns(ndc_key().alias("_ndc_key"), has_modifier("JW").alias("_jw"))
+    # Only lines whose (patient, code, NDC, date, JW) recurs in the batch can repeat an
+    # earlier claim's: one hashing pass finds those few, and the rest runs on them.
+    # Not filtered by patient_on_several_claims: a window over every line costs more.
+    lines = (
+        lines_with_keys(ctx)
+        .filter(
+            pl.col(c.PATIENT_ID).is_not_null()
+            & pl.col(c.HCPCS).is_not_null()
+            & pl.col(c.DOS_FROM).is_not_null()
+        )
+        .with_columns(has_modifier("JW").alias("_jw"))
+        .filter(pl.struct(_SAME).is_duplicated())
+    )
     first = (
         lines.filter(frequency.ne_missing(_VOID))
         .sort(c.CLAIM_KEY, c.LINE_NO)
