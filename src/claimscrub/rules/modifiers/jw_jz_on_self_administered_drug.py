@@ -6,6 +6,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Applicability, Confidence, Severity
 from claimscrub.model import columns as c
+from claimscrub.rules.coding.facts import route_class
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.modifiers._common import (
@@ -40,7 +41,9 @@ def jw_jz_on_self_administered_drug(ctx: RuleContext) -> Finding:
     force on the date of service, read from its long descriptor: J7500, J7502, J7503,
     J7507, J7508, J7517, J7518, J7520, J7527 ...) or that are billed under a DME MAC
     payer policy (`contractor: dme_mac`), where drugs are dispensed for the patient
-    to take at home.
+    to take at home. A drug whose descriptor says it is injected or infused keeps the
+    modifiers even at a DME MAC: a provider gives it, and billing it to the DME MAC is
+    a routing error (RTE002), not a self-administered line.
 
     ## Why it matters
     JW and JZ report what was discarded from a single-dose container of a drug given
@@ -79,7 +82,10 @@ def jw_jz_on_self_administered_drug(ctx: RuleContext) -> Finding:
         columns={"route": "_route"},
     )
     oral = (pl.col("_route") == "oral").fill_null(False)
-    dme = (pl.col("pack_contractor") == "dme_mac").fill_null(False)
+    # A drug injected or infused by a provider keeps the discarded-drug policy wherever it
+    # is billed: at a DME MAC it is a routing question (RTE002), not a self-given drug.
+    injected = (route_class(pl.col("_route")) == "parenteral").fill_null(False)
+    dme = (pl.col("pack_contractor") == "dme_mac").fill_null(False) & ~injected
     which = (
         modifier_list()
         .list.eval(pl.element().filter(pl.element().is_in(["JW", "JZ"])))
