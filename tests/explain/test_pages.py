@@ -67,8 +67,9 @@ def test_j7504_similar_codes_and_ndc() -> None:
     assert related["J7511"] == "same_ingredient"
     ndcs = _by_kind(page, "similar", "ndc")
     assert [i["data"]["ndc11"] for i in ndcs] == ["00009722402"]
-    # 0.2 units per mL of 50 mg/mL: 50 mg per item; listed under the brand name Atgam.
-    assert "50 mg per item" in ndcs[0]["text"] and "Atgam" in ndcs[0]["text"]
+    # 0.2 units per mL of 50 mg/mL: 50 mg per mL; listed under the brand name Atgam.
+    assert "50 mg (0.2 units) per tablet, capsule, mL or vial" in ndcs[0]["text"]
+    assert "Atgam" in ndcs[0]["text"]
 
 
 def test_j7504_misconceptions_correct_the_seed_article() -> None:
@@ -147,7 +148,8 @@ def test_j7507_similar_codes_and_ndcs() -> None:
     for code in ("J7503", "J7508", "J7521", "J7525"):
         assert related[code] == "same_ingredient"
     ndcs = {i["data"]["ndc11"]: i["text"] for i in _by_kind(page, "similar", "ndc")}
-    assert "5 mg per item" in ndcs["00781210401"]  # Sandoz tacrolimus 5 mg: 5 units per capsule
+    # Sandoz tacrolimus 5 mg: 5 units per capsule
+    assert "5 mg (5 units) per tablet, capsule, mL or vial" in ndcs["00781210401"]
     assert "Prograf" in ndcs["00469061773"] and "brand name" in ndcs["00469061773"]
     assert "J7599" in texts(page, "similar")  # the immunosuppressive NOC alternative
 

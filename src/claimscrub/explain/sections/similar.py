@@ -165,10 +165,20 @@ def _ndcs(ctx: Context) -> list[dict[str, Any]]:
         per_item = _decimal(item["units_per_item"])
         strength = ""
         if per_item is not None and amount is not None and unit["uom"]:
+            # CMS's PKG SIZE counts tablets, capsules, mL or vials: "per item" alone reads
+            # as per vial, which for a 4 mL vial would be a quarter of it.
             value = (per_item * amount).normalize()
-            strength = f"; {format(value, 'f')} {unit['uom']} per item ({jsonable(item['units_per_item'])} units)"
-        package = f"package {jsonable(item['pkg_size'])} x {jsonable(item['pkg_qty'])}"
+            strength = (
+                f"; {format(value, 'f')} {unit['uom']} ({jsonable(item['units_per_item'])} "
+                "units) per tablet, capsule, mL or vial counted in the package size"
+            )
+        package = (
+            f"package {jsonable(item['pkg_size'])} x {jsonable(item['pkg_qty'])} "
+            "(PKG SIZE x PKG QTY)"
+        )
         units = f"{jsonable(item['bill_units_per_ndc'])} units per NDC"
+        if item.get("bill_units_per_pkg_item") is not None:
+            units += f", {jsonable(item['bill_units_per_pkg_item'])} per package"
         note = _CHECK_NOTE.get(item["units_check"] or "")
         note_text = f"; note: {note}" if note else ""
         out.append(
