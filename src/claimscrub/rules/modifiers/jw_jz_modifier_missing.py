@@ -44,6 +44,12 @@ def jw_jz_modifier_missing(ctx: RuleContext) -> Finding:
     separately on the date of service (status indicator K or G in Addendum B) are
     checked; packaged drugs need no modifier.
 
+    Other drug codes are not checked: none of the bundled CMS files says which
+    products come in single-dose containers (the FDA NDC directory's package
+    descriptions would, and it is not bundled). A code outside the list, a
+    pembrolizumab or denosumab vial say, can go without JW/JZ unreported; extend the
+    curated list, with a source for each code, to cover it.
+
     ## Why it matters
     Since 2023-10-01 Medicare returns a separately payable single-dose-container drug
     line without JW or JZ as unprocessable (CARC 16 with RARC MA130): it must be
