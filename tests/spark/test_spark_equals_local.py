@@ -13,6 +13,7 @@ from claimscrub.cli import cli
 from claimscrub.engine.scrub import ScrubOptions, make_plan
 from claimscrub.reporters.parquet_report import FINDING_SCHEMA
 from claimscrub.spark import SparkInputError, scrub_lines, scrub_paths
+from claimscrub.spark.runner import Summary
 
 LOOK_BACK = {"DUP002", "MCR008"}  # rules that compare a line with the patient's history
 
@@ -30,6 +31,17 @@ def broken_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _on_spark(
+    spark: object, inputs: list[Path], partitions: int
+) -> tuple[pl.DataFrame, pl.DataFrame, Summary]:
+    """(findings, claims, summary) of a Spark run over ``inputs``."""
+    run = scrub_paths(spark, inputs, partitions=partitions).persist()  # type: ignore[arg-type]
+    try:
+        return collected(run.findings), collected(run.claims), run.summary()
+    finally:
+        run.unpersist()
+
+
 def test_example_batch_in_every_format_gives_the_local_findings(
     spark: object, broken_parquet: Path
 ) -> None:
@@ -41,12 +53,7 @@ def test_example_batch_in_every_format_gives_the_local_findings(
         broken_parquet,
     ]
     findings, claims = local_tables(inputs)
-    run = scrub_paths(spark, inputs, partitions=3).persist()  # type: ignore[arg-type]
-    try:
-        spark_findings, spark_claims = collected(run.findings), collected(run.claims)
-        summary = run.summary()
-    finally:
-        run.unpersist()
+    spark_findings, spark_claims, summary = _on_spark(spark, inputs, partitions=3)
 
     assert_same_rows(spark_findings, findings)
     assert_same_rows(spark_claims, claims)
@@ -109,12 +116,7 @@ def test_input_warnings_are_rows_of_the_spark_table_as_locally(
     unknown = tmp_path / "unknown_st03.837"
     unknown.write_bytes(data.replace(b"ST*837*0001*005010X222A1", b"ST*837*0001*005010X299A9"))
     findings, claims = local_tables([unknown])
-    run = scrub_paths(spark, [unknown], partitions=2).persist()  # type: ignore[arg-type]
-    try:
-        spark_findings, spark_claims = collected(run.findings), collected(run.claims)
-        summary = run.summary()
-    finally:
-        run.unpersist()
+    spark_findings, spark_claims, summary = _on_spark(spark, [unknown], partitions=2)
 
     assert_same_rows(spark_findings, findings)
     assert_same_rows(spark_claims, claims)

@@ -92,24 +92,18 @@ def billed_units_missing(ctx: RuleContext) -> Finding:
         .then(pl.col("_ndc_expected"))
         .cast(pl.Int64, strict=False)
     )
+    # Which amount the units come from, and that amount as the line gives it.
+    source = pl.when(from_dose).then(pl.lit("dose")).otherwise(pl.lit("NDC quantity"))
+    amount = pl.when(from_dose).then(pl.col(c.DOSE_AMOUNT)).otherwise(pl.col(c.NDC_QTY))
+    unit = pl.when(from_dose).then(pl.col(c.DOSE_UNIT)).otherwise(pl.col(c.NDC_UNIT))
     hint = (
-        pl.when(from_dose)
+        pl.when(expected.is_not_null())
         .then(
             pl.format(
-                "; its dose, {} {}, is {} units of {} ({})",
-                number_text(pl.col(c.DOSE_AMOUNT)),
-                pl.col(c.DOSE_UNIT),
-                expected,
-                pl.col(c.HCPCS),
-                pl.col("_unit_label"),
-            )
-        )
-        .when(from_quantity)
-        .then(
-            pl.format(
-                "; its NDC quantity, {} {}, is {} units of {} ({})",
-                number_text(pl.col(c.NDC_QTY)),
-                pl.col(c.NDC_UNIT),
+                "; its {}, {} {}, is {} units of {} ({})",
+                source,
+                number_text(amount),
+                unit,
                 expected,
                 pl.col(c.HCPCS),
                 pl.col("_unit_label"),
