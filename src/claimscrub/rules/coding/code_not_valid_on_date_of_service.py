@@ -47,7 +47,9 @@ def code_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
     Use instead: the code that describes the product actually given, valid on that date.
 
     ## Fix
-    None: the right code depends on the product. The message gives the code's dates.
+    None here: the right code depends on the product. The message gives the code's
+    dates. When the line's NDC is on the crosswalk under another code valid on the date,
+    COD003 (or COD004) reports that code, with the units, as its fix.
 
     ## Options
     None.

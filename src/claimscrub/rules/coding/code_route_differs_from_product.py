@@ -33,7 +33,8 @@ def code_route_differs_from_product(ctx: RuleContext) -> Finding:
     """An oral product is billed on a parenteral code, or an injected product on an oral one.
 
     ## What it checks
-    Lines with a readable NDC whose HCPCS code is valid on the date of service. The
+    Lines with a readable NDC whose HCPCS code a HCPCS release lists (valid on the date
+    of service or not: COD001 reports the date). The
     product's route is the route of the code(s) the CMS ASP NDC–HCPCS crosswalk lists
     for the NDC; the billed code's route is read from its CMS long descriptor
     ("Tacrolimus, immediate release, **oral**, 1 mg"; "Lymphocyte immune globulin,

@@ -34,7 +34,10 @@ def ndc_crosswalked_to_other_code(ctx: RuleContext) -> Finding:
 
     ## What it checks
     Lines whose NDC (837P/837I loop 2410 LIN03, JSON/CSV ``ndc``) is readable as an
-    11-digit NDC and whose HCPCS code is valid on the date of service. The CMS ASP
+    11-digit NDC and whose HCPCS code a HCPCS release lists. A code that is not valid on
+    the date of service is checked too: COD001 reports the date, and this rule the
+    product's code, which is then the fix (J2930, terminated 2024-03-31, with
+    Solu-Medrol 00009-0047-22: bill J2919, 25 units). The CMS ASP
     NDC–HCPCS crosswalk release used for the date lists the codes each NDC is billed
     under. The line fails when the crosswalk lists the NDC, but not under the billed
     code, and names at least one other code that is valid on the date and is not a

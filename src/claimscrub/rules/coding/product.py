@@ -319,10 +319,15 @@ def route_differs() -> pl.Expr:
     )
 
 
+# A billed code HCPCS lists, valid on the date or not: a terminated code's line is COD001's
+# for the date and still COD003's / COD004's for the product, whose code is the fix.
+_KNOWN = ("valid", "terminated", "not_yet_valid")
+
+
 def wrong_code_for_product() -> pl.Expr:
-    """The NDC is on the crosswalk, not under the billed (valid, specific) code."""
+    """The NDC is on the crosswalk, not under the billed (known, specific) code."""
     return (
-        pl.col("_billed_valid").fill_null(False)
+        pl.col("_billed_status").is_in(_KNOWN).fill_null(False)
         & ~pl.col("_billed_noc").fill_null(True)
         & pl.col("_xw_on")
         & ~pl.col("_xw_billed_listed")
