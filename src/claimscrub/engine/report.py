@@ -17,7 +17,7 @@ import polars as pl
 
 from claimscrub import __version__
 from claimscrub.model import columns as c
-from claimscrub.refdata.catalog import RefData
+from claimscrub.refdata.catalog import HCPCS, RefData
 from claimscrub.rules.registry import Rule
 
 _SEVERITY_RANK = {"error": 2, "warning": 1, "info": 0}
@@ -93,8 +93,11 @@ class Report:
                 if days
                 else set()
             )
-            if not picks:
-                picks = {self.refdata.releases(dataset)[-1].release}
+            if not picks or dataset == HCPCS:
+                # HCPCS validity (add and termination dates) always comes from the newest
+                # release that lists a code (refdata.catalog), whatever release's record
+                # was in force on the date: both were read.
+                picks.add(self.refdata.releases(dataset)[-1].release)
             out[dataset] = ", ".join(sorted(picks))
         return out
 
