@@ -148,3 +148,24 @@ def test_an_input_warning_about_a_whole_file_has_no_position(tmp_path: Path) -> 
     path.write_text("claim_id,hcpcs,units,service_date,,\nC1,J7507,30,2026-03-02,,\n")
     _, out = _check(path, "--isolated")
     assert f"{path}: input warning: header column(s) 5, 6 have no name" in out
+
+
+def test_two_claims_with_one_id_are_told_apart_by_their_location(tmp_path: Path) -> None:
+    claim = {
+        "id": "X",
+        "service_date": "2026-03-02",
+        "place_of_service": "11",
+        "payer": {"type": "commercial"},
+        "diagnoses": ["Z94.0"],
+        "lines": [{"number": 1, "hcpcs": "J7507", "units": 30}],
+    }
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps({"claims": [claim, {**claim, "lines": [{"number": 1}]}]}))
+    _, out = _check(path, "--isolated", "--format", "json")
+    doc = json.loads(out)
+    assert [(c["id"], c["location"]["json_path"]) for c in doc["claims"]] == [
+        ("X", "claims[0]"),
+        ("X", "claims[1]"),
+    ]
+    assert doc["claims"][1]["status"] == "error"  # its line has no code and no units
+    assert any("X" in w["reason"] for w in doc["input_warnings"])

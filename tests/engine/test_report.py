@@ -65,6 +65,8 @@ def test_result_json_has_the_public_shape() -> None:
         "id": "C2",
         "status": "clean",
         "source": "batch.json",
+        # additive: where the claim starts, so two claims with one id are told apart
+        "location": {"source": "batch.json", "x12": None, "row": None, "json_path": "claims[1]"},
         "findings": [],
     }
 

@@ -77,6 +77,9 @@ class ClaimResult(_Open):
     id: str | None
     status: str = Field(description="error | warning | clean")
     source: str | None
+    location: Location | None = Field(
+        None, description="Where the claim starts: its CLM segment, first CSV row or JSON path."
+    )
     findings: list[Finding]
 
 

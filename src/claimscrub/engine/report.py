@@ -158,20 +158,7 @@ class Report:
                 item["fix_title"] = row["fix_title"]
                 item["applicability"] = rule.fix.value if rule else None
             item["source"] = rule.source if rule else ""
-            item["location"] = {
-                "source": row[c.SRC],
-                "x12": (
-                    {
-                        "loop": row[c.X12_LOOP],
-                        "segment": row[c.X12_SEG],
-                        "ordinal": row[c.SEG_ORDINAL],
-                    }
-                    if row[c.X12_SEG]
-                    else None
-                ),
-                "row": row[c.ROW],
-                "json_path": row[c.JSON_PATH],
-            }
+            item["location"] = _location(row)
             grouped.setdefault(row[c.CLAIM_KEY], []).append(item)
         return grouped
 
@@ -180,7 +167,7 @@ class Report:
         statuses = self.claim_status()
         findings = self._finding_dicts()
         claims_out = []
-        meta = self.claims.select(c.CLAIM_KEY, c.CLAIM_ID, c.SRC).join(
+        meta = self.claims.select(c.CLAIM_KEY, c.CLAIM_ID, *c.LOCATION_COLUMNS).join(
             statuses, on=c.CLAIM_KEY, how="left"
         )
         for row in meta.sort(c.CLAIM_KEY).iter_rows(named=True):
@@ -189,6 +176,9 @@ class Report:
                     "id": row[c.CLAIM_ID],
                     "status": row["status"],
                     "source": row[c.SRC],
+                    # Where the claim starts (CLM segment, first CSV row, JSON path): two
+                    # claims with one id are told apart by it.
+                    "location": _location(row),
                     "findings": findings.get(row[c.CLAIM_KEY], []),
                 }
             )
@@ -225,3 +215,17 @@ class Report:
             "skipped_rules": [{"rule": code, "reason": why} for code, why in self.skipped],
             "engine_errors": [{"rule": code, "error": why} for code, why in self.broken],
         }
+
+
+def _location(row: dict[str, Any]) -> dict[str, Any]:
+    """The result JSON's ``location`` of a claim or line row (its location columns)."""
+    return {
+        "source": row[c.SRC],
+        "x12": (
+            {"loop": row[c.X12_LOOP], "segment": row[c.X12_SEG], "ordinal": row[c.SEG_ORDINAL]}
+            if row[c.X12_SEG]
+            else None
+        ),
+        "row": row[c.ROW],
+        "json_path": row[c.JSON_PATH],
+    }
