@@ -11,11 +11,29 @@ import polars as pl
 
 from claimscrub.model import columns as c
 from claimscrub.rules.batch import lines_with
+from claimscrub.rules.modifier_terms import has_modifier
 
 if TYPE_CHECKING:
     from claimscrub.rules.context import RuleContext
 
 ROW_ID = "_row"  # a per-line id added by the rules (line numbers may repeat in bad input)
+# What makes a line the same service as another (DUP002 against history, DUP003 within the
+# batch): patient, code, NDC (``ndc_key``) and date, a discarded-amount (JW) line being
+# compared only with JW lines (``discard_flag``).
+SAME_SERVICE = [c.PATIENT_ID, c.HCPCS, "_ndc_key", c.DOS_FROM, "_jw"]
+# 837 CLM05-3 frequency codes of a replacement (7) and a void (8): they restate an earlier
+# claim on purpose.
+REPLACEMENT_OR_VOID = ("7", "8")
+
+
+def discard_flag() -> pl.Expr:
+    """The line reports a discarded amount (JW): the ``_jw`` column of ``SAME_SERVICE``."""
+    return has_modifier("JW")
+
+
+def correction() -> pl.Expr:
+    """The line's claim is a replacement or a void (``REPLACEMENT_OR_VOID``)."""
+    return pl.col(c.FREQUENCY_CODE).is_in(list(REPLACEMENT_OR_VOID)).fill_null(False)
 
 
 def ndc_key() -> pl.Expr:

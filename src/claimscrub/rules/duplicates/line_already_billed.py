@@ -7,18 +7,16 @@ import polars as pl
 from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
-from claimscrub.rules.duplicates._common import ROW_ID, describe, ndc_key
+from claimscrub.rules.duplicates._common import (
+    ROW_ID,
+    SAME_SERVICE,
+    correction,
+    describe,
+    discard_flag,
+    ndc_key,
+)
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.modifier_terms import has_modifier
 from claimscrub.rules.registry import rule
-
-# 837 CLM05-3 frequency codes of a replacement (7) or a void (8): they restate an earlier
-# claim on purpose.
-_CORRECTIONS = ("7", "8")
-
-
-def _discard_flag() -> pl.Expr:
-    return has_modifier("JW")
 
 
 def with_history(ctx: RuleContext) -> pl.Expr:
@@ -85,9 +83,9 @@ def line_already_billed(ctx: RuleContext) -> Finding:
             pl.col(c.PATIENT_ID).is_not_null()
             & pl.col(c.HCPCS).is_not_null()
             & pl.col(c.DOS_FROM).is_not_null()
-            & ~pl.col(c.FREQUENCY_CODE).is_in(list(_CORRECTIONS)).fill_null(False)
+            & ~correction()
         )
-        .with_columns(ndc_key().alias("_ndc_key"), _discard_flag().alias("_jw"))
+        .with_columns(ndc_key().alias("_ndc_key"), discard_flag().alias("_jw"))
     )
     earlier = (
         ctx.history.filter(pl.col(c.PATIENT_ID).is_not_null())
@@ -96,20 +94,20 @@ def line_already_billed(ctx: RuleContext) -> Finding:
             c.HCPCS,
             ndc_key().alias("_ndc_key"),
             c.DOS_FROM,
-            _discard_flag().alias("_jw"),
+            discard_flag().alias("_jw"),
             pl.col(c.CLAIM_ID).alias("_prior_claim"),
             pl.col(c.LINE_NO).alias("_prior_line"),
         )
         .sort("_prior_claim", "_prior_line")
         .unique(
-            [c.PATIENT_ID, c.HCPCS, "_ndc_key", c.DOS_FROM, "_jw"],
+            SAME_SERVICE,
             keep="first",
             maintain_order=True,
         )
     )
     rows = lines.join(
         earlier,
-        on=[c.PATIENT_ID, c.HCPCS, "_ndc_key", c.DOS_FROM, "_jw"],
+        on=SAME_SERVICE,
         how="inner",
         nulls_equal=True,
     )

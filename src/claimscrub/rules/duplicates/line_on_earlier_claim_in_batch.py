@@ -7,14 +7,17 @@ import polars as pl
 from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
-from claimscrub.rules.duplicates._common import describe, lines_with_keys
+from claimscrub.rules.duplicates._common import (
+    SAME_SERVICE,
+    correction,
+    describe,
+    discard_flag,
+    lines_with_keys,
+)
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.modifier_terms import has_modifier
 from claimscrub.rules.registry import rule
 
-_CORRECTIONS = ("7", "8")  # replacement and void claims restate an earlier claim
-_VOID = "8"
-_SAME = [c.PATIENT_ID, c.HCPCS, "_ndc_key", c.DOS_FROM, "_jw"]
+_VOID = "8"  # a void claim cancels an earlier one: it is nobody's earlier claim
 
 
 def patient_on_several_claims(_ctx: RuleContext | None = None) -> pl.Expr:
@@ -78,7 +81,6 @@ def line_on_earlier_claim_in_batch(ctx: RuleContext) -> Finding:
     - rules.md §8 (CARC 18, DUPLICATE).
     - ASC X12 837P 005010X222A1 CLM05-3 (claim frequency type code).
     """
-    frequency = pl.col(c.FREQUENCY_CODE)
     # Only lines whose (patient, code, NDC, date, JW) recurs in the batch can repeat an
     # earlier claim's: one hashing pass finds those few, and the rest runs on them.
     # Not filtered by patient_on_several_claims: a window over every line costs more.
@@ -89,23 +91,23 @@ def line_on_earlier_claim_in_batch(ctx: RuleContext) -> Finding:
             & pl.col(c.HCPCS).is_not_null()
             & pl.col(c.DOS_FROM).is_not_null()
         )
-        .with_columns(has_modifier("JW").alias("_jw"))
-        .filter(pl.struct(_SAME).is_duplicated())
+        .with_columns(discard_flag().alias("_jw"))
+        .filter(pl.struct(SAME_SERVICE).is_duplicated())
     )
     first = (
-        lines.filter(frequency.ne_missing(_VOID))
+        lines.filter(pl.col(c.FREQUENCY_CODE).ne_missing(_VOID))
         .sort(c.CLAIM_KEY, c.LINE_NO)
-        .unique(_SAME, keep="first", maintain_order=True)
+        .unique(SAME_SERVICE, keep="first", maintain_order=True)
         .select(
-            *_SAME,
+            *SAME_SERVICE,
             pl.col(c.CLAIM_KEY).alias("_prior_key"),
             pl.col(c.CLAIM_ID).alias("_prior_claim"),
             pl.col(c.LINE_NO).alias("_prior_line"),
         )
     )
     rows = (
-        lines.filter(~frequency.is_in(list(_CORRECTIONS)).fill_null(False))
-        .join(first, on=_SAME, how="inner", nulls_equal=True)
+        lines.filter(~correction())
+        .join(first, on=SAME_SERVICE, how="inner", nulls_equal=True)
         .filter(pl.col(c.CLAIM_KEY) > pl.col("_prior_key"))
     )
     same_id = (
