@@ -69,8 +69,9 @@ def without_repeated_line_numbers(batch: ClaimBatch) -> ClaimBatch:
     repeated = lines.select(pl.struct(key).is_duplicated()).to_series()
     if not repeated.any():
         return batch
+    # A line that is not the first of its number: each claim's first such line.
     later = lines.select(pl.struct(key).is_first_distinct().not_()).to_series()
-    first = lines.filter(repeated & later).unique(c.CLAIM_KEY, keep="first", maintain_order=True)
+    first = lines.filter(later).unique(c.CLAIM_KEY, keep="first", maintain_order=True)
     named = pl.coalesce(
         pl.format("rows {}", pl.col("_rows")),
         pl.format("{}", pl.col("_paths")),
