@@ -47,11 +47,17 @@ def _rule_descriptors() -> list[dict[str, Any]]:
     return out
 
 
+def _physical(uri: str, row: int | None) -> dict[str, Any]:
+    """A file and, for a CSV data row, its line (the header is line 1)."""
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
+    if row is not None:
+        physical["region"] = {"startLine": int(row) + 1}
+    return physical
+
+
 def _location(claim: dict[str, Any], finding: dict[str, Any]) -> dict[str, Any]:
     loc = finding.get("location") or {}
-    physical: dict[str, Any] = {"artifactLocation": {"uri": claim["source"]}}
-    if loc.get("row") is not None:
-        physical["region"] = {"startLine": int(loc["row"]) + 1}
+    physical = _physical(claim["source"], loc.get("row"))
     line = finding.get("line")
     name = f"{claim['id']}/line {line}" if line is not None else claim["id"]
     logical = {
@@ -63,9 +69,7 @@ def _location(claim: dict[str, Any], finding: dict[str, Any]) -> dict[str, Any]:
 
 
 def _input_notification(item: dict[str, Any], level: str, kind: str) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": item.get("src", "")}}
-    if item.get("row") is not None:
-        physical["region"] = {"startLine": int(item["row"]) + 1}
+    physical = _physical(item.get("src", ""), item.get("row"))
     where = {
         key: item[key] for key in ("claim_id", "seg_ordinal", "row", "json_path") if key in item
     }
