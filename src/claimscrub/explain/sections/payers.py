@@ -156,6 +156,16 @@ def _settings(ctx: Context, pack: Pack, group: str) -> list[dict[str, Any]]:
                 pack=pack.name,
             )
         )
+    elif settings.get("jw_jz_required") and "injected" in flags:
+        out.append(
+            ctx.say(
+                f"JW or JZ required on {ctx.on.isoformat()} if the product comes in "
+                "single-dose containers (the bundled CMS files do not say whether it does).",
+                src,
+                group=group,
+                pack=pack.name,
+            )
+        )
     return out
 
 

@@ -37,9 +37,11 @@ def administered_and_discarded_exceed_containers(ctx: RuleContext) -> Finding:
     """The administered and discarded amounts add up to more units than the containers held.
 
     ## What it checks
-    Lines of a code on the curated single-dose-container list, grouped by claim, code
-    and date of service, when every line without JW states its administered `dose` and
-    every line states the container count as an NDC quantity in `UN` for one NDC listed
+    Lines of a drug from single-dose containers, grouped by claim, code and date of
+    service: a code on the curated single-dose-container list, or any code but an oral
+    one when a line of the group carries JW or JZ (the biller's statement that the drug
+    came from single-dose containers). A group is checked when every line without JW
+    states its administered `dose` and every line states the container count as an NDC quantity in `UN` for one NDC listed
     under the code on the CMS ASP NDC–HCPCS crosswalk. The containers hold
     `quantity × billing units per container` (crosswalk: units per item × package
     size). The administered amount plus the discarded amount (`discarded`; zero when
@@ -65,7 +67,8 @@ def administered_and_discarded_exceed_containers(ctx: RuleContext) -> Finding:
 
     ## Options
     - `include_unverified_containers` (bool, default true): also check codes whose
-      single-dose packaging the curated list marks unverified.
+      single-dose packaging the curated list marks unverified (groups with a JW or JZ
+      line are checked either way).
 
     ## Related
     UNT005 (JW units from the discarded amount), UNT002 (administered units from the

@@ -494,10 +494,13 @@ DOSE_GROUP = (c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
 
 
 def with_container_amounts(ctx: RuleContext, include_unverified: bool) -> pl.LazyFrame:
-    """Lines of single-dose-container codes with their (claim, code, DOS) group's amounts.
+    """Lines of single-dose-container drugs with their (claim, code, DOS) group's amounts.
 
-    The codes come from the curated ``single_dose_containers`` list (unverified entries
-    only when ``include_unverified``). Amounts are in the base of the code's unit
+    A group is taken when its code is on the curated ``single_dose_containers`` list
+    (unverified entries only when ``include_unverified``) or when one of its lines
+    carries JW or JZ: both modifiers exist only for drugs from single-dose containers,
+    so the biller has said so, whatever the code (except an oral drug: JW or JZ on it
+    is the modifier's mistake, MOD005's). Amounts are in the base of the code's unit
     (x 10**6, Int128) and only when their unit is of the same kind as the code's:
 
     - ``_administered``: the sum of the doses of the group's lines without JW, null
@@ -521,7 +524,23 @@ def _container_amounts(ctx: RuleContext, include_unverified: bool) -> pl.LazyFra
     if not include_unverified:
         containers = containers.filter(pl.col("verified"))
     codes = containers.get_column("hcpcs").to_list()
-    lines = lines_code_facts(ctx).filter(pl.col(c.HCPCS).is_in(codes))
+    # The few groups with a JW or JZ line, joined on: a window over three keys on every
+    # line is slow.
+    declared = (
+        ctx.lines.filter(has_modifier(JW) | has_modifier(JZ))
+        .select(*DOSE_GROUP)
+        .unique()
+        .with_columns(_declared=pl.lit(True))
+    )
+    lines = (
+        lines_code_facts(ctx)
+        .join(declared, on=list(DOSE_GROUP), how="left", nulls_equal=True)
+        .filter(
+            pl.col(c.HCPCS).is_in(codes)
+            | (pl.col("_declared") & (pl.col("_route") != "oral")).fill_null(False)
+        )
+        .drop("_declared")
+    )
     same_kind = pl.col("_unit_base").is_not_null()
     dose = pl.when(
         same_kind

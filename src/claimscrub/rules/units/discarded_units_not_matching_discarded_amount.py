@@ -28,16 +28,15 @@ from claimscrub.rules.units.common import (
     fix=Applicability.UNSAFE,
     requires=("hcpcs",),
     inputs=(c.HCPCS, c.UNITS, c.MODIFIERS, c.DOSE_AMOUNT, c.DISCARDED_AMOUNT, c.DOS_FROM),
-    options={"include_unverified_containers": True},
     source="CMS JW/JZ modifier policy for single-dose containers; rules.md R-MOD-4",
 )
 def discarded_units_not_matching_discarded_amount(ctx: RuleContext) -> Finding:
     """The JW line bills a number of units the administered and discarded amounts do not give.
 
     ## What it checks
-    Claims with one JW line (drug discarded from a single-dose container) for a code
-    on the curated single-dose-container list, on the same date as the line(s) that bill
-    the administered drug, when the administered amount (`dose` on every line without
+    Claims with one JW line (drug discarded from a single-dose container) for a drug
+    code that is not oral (JW on an oral drug is MOD005's), on the same date as the
+    line(s) that bill the administered drug, when the administered amount (`dose` on every line without
     JW) and the discarded amount (`discarded`, on the JW line or the administered line)
     are stated in a unit of the code's kind (g / mg / mcg). The administered line
     bills `ceil(administered / unit)`; the containers' contents are
@@ -67,8 +66,8 @@ def discarded_units_not_matching_discarded_amount(ctx: RuleContext) -> Finding:
     there are none the line should be removed, which is not expressed as a fix.
 
     ## Options
-    - `include_unverified_containers` (bool, default true): also check codes whose
-      single-dose packaging the curated list marks unverified.
+    None. The JW line says the drug came from single-dose containers, so any code is
+    checked, whether or not the curated single-dose-container list has it.
 
     ## Related
     UNT002 (administered units from the dose), UNT007 (more than the containers held),
@@ -79,7 +78,9 @@ def discarded_units_not_matching_discarded_amount(ctx: RuleContext) -> Finding:
     - CMS JW/JZ policy for single-dose containers (CGS 2023 article).
     - rules.md R-MOD-4 and section 5.
     """
-    lines = with_container_amounts(ctx, bool(ctx.options.get("include_unverified_containers")))
+    # Every group with a JW line is taken whatever the setting: the modifier says the
+    # drug came from single-dose containers. True shares UNT007's default computation.
+    lines = with_container_amounts(ctx, include_unverified=True)
     administered, discarded, unit = (
         pl.col("_administered"),
         pl.col("_discarded"),
