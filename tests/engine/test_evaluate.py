@@ -91,6 +91,17 @@ def test_message_numbers_print_without_trailing_zeros() -> None:
     ]
 
 
+def test_counted_placeholder_says_unit_for_one_and_units_otherwise() -> None:
+    frame = pl.DataFrame({"units": [1.0, 25.0, 0.5, None], "fee": [1, 2, 0, 1]})
+    out = frame.select(format_template("Bill {units|unit} and {fee|fee}", frame.schema))
+    assert out.to_series().to_list() == [
+        "Bill 1 unit and 1 fee",
+        "Bill 25 units and 2 fees",
+        "Bill 0.5 units and 0 fees",
+        "Bill ? units and 1 fee",
+    ]
+
+
 def test_a_few_lines_are_keyed_by_dictionary_as_by_column_codes() -> None:
     # Nulls, repeats, lists and structs: the dictionary (a claim's lines) and the column
     # codes (big batches) find the same distinct keys and give each line an equal one.

@@ -83,7 +83,9 @@ FINDINGS_SCHEMA = pl.Schema(
         "rarc": pl.List(pl.String()),
     }
 )
-_PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
+# "{units}" is a column's text; "{units|unit}" is the number followed by the word, in the
+# plural unless the number is 1 ("1 unit", "25 units").
+_PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?:\|([A-Za-z][A-Za-z -]*))?\}")
 # From this many lines up, a rule with ``distinct_on`` runs once per distinct combination
 # of those columns, and the rules' plans are collected as one query; below, numbering the
 # combinations and planning one big query cost more than they save.
@@ -114,17 +116,27 @@ def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return shown.fill_null("?")
 
 
+def _counted(expr: pl.Expr, dtype: pl.DataType, word: str) -> pl.Expr:
+    """'1 unit' / '25 units' / '? units': a number and the word it counts."""
+    plural = pl.when(expr == 1).then(pl.lit(word)).otherwise(pl.lit(word + "s"))
+    return pl.format("{} {}", _text(expr, dtype), plural)
+
+
 def format_template(template: str, schema: pl.Schema) -> pl.Expr:
-    """Turn ``"{units} unit(s) of {hcpcs}"`` into one vectorised string expression."""
-    names = _PLACEHOLDER.findall(template)
-    if not names:
+    """Turn ``"{units|unit} of {hcpcs}"`` into one vectorised string expression."""
+    placeholders = _PLACEHOLDER.findall(template)
+    if not placeholders:
         return pl.lit(template)
-    missing = [n for n in names if n not in schema]
+    missing = [n for n, _ in placeholders if n not in schema]
     if missing:
         raise KeyError(f"message template names unknown column(s): {', '.join(missing)}")
     fmt = _PLACEHOLDER.sub("{}", template.replace("{{", "\x00").replace("}}", "\x01"))
     fmt = fmt.replace("\x00", "{{").replace("\x01", "}}")
-    return pl.format(fmt, *[_text(pl.col(n), schema[n]) for n in names])
+    parts = [
+        _counted(pl.col(n), schema[n], word) if word else _text(pl.col(n), schema[n])
+        for n, word in placeholders
+    ]
+    return pl.format(fmt, *parts)
 
 
 @cache  # per set of fixed fields: the expressions read the value columns by name

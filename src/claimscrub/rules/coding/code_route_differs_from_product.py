@@ -97,5 +97,5 @@ def code_route_differs_from_product(ctx: RuleContext) -> Finding:
             "[{_xw_note}]{_cand_units_note}"
         ),
         fix={"hcpcs": pl.col("_cand"), "units": pl.col("_cand_units")},
-        fix_title="Bill {_cand} with {_cand_units} unit(s)",
+        fix_title="Bill {_cand} with {_cand_units|unit}",
     )

@@ -205,12 +205,6 @@ def with_code_facts(
     return facts_for(frame)
 
 
-def number_text(expr: pl.Expr) -> pl.Expr:
-    """A number as message text: whole values without '.0', others to 4 places."""
-    whole = expr.round(0).cast(pl.Int64, strict=False).cast(pl.String)
-    return pl.when(expr == expr.round(0)).then(whole).otherwise(expr.round(4).cast(pl.String))
-
-
 def at_most_three_decimals(expr: pl.Expr) -> pl.Expr:
     """True when a Float64 quantity has no digits beyond the third decimal.
 

@@ -42,10 +42,11 @@ import polars as pl
 from claimscrub.model import columns as c
 from claimscrub.rules.batch import KEY_ROW, key_table, keyed_table
 from claimscrub.rules.coding.code_qualifier_not_hcpcs import hcpcs_coded
-from claimscrub.rules.coding.facts import FACTS, at_most_three_decimals, code_facts, number_text
+from claimscrub.rules.coding.facts import FACTS, at_most_three_decimals, code_facts
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.ndc.normalise import hyphenated, with_ndc_parse
 from claimscrub.rules.querying import collect
+from claimscrub.rules.units.common import counted_text, number_text
 
 ORAL = "oral"
 
@@ -279,11 +280,11 @@ def product_lines(ctx: RuleContext, table: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(from_quantity_col.is_not_null())
         .then(
             pl.format(
-                "; {} {} × {} = {} unit(s) of {}",
+                "; {} {} × {} = {} of {}",
                 number_text(pl.col(c.NDC_QTY)),
                 pl.col(c.NDC_UNIT),
                 number_text(pl.col("_cand_per_item")),
-                from_quantity_col.cast(pl.String),
+                counted_text(from_quantity_col, "unit"),
                 pl.col("_cand"),
             )
         )

@@ -82,6 +82,6 @@ def duplicate_line_in_claim(ctx: RuleContext) -> Finding:
     return Finding(
         rows=lines.with_columns(describe().alias("_what")),
         violated=pl.col("_nth") > 0,
-        message="line {line_no} repeats line {_first_line}: {_what}, {units} unit(s), "
+        message="line {line_no} repeats line {_first_line}: {_what}, {units|unit}, "
         "modifiers {_mods}",
     )

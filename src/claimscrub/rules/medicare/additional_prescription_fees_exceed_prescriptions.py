@@ -120,13 +120,13 @@ def additional_prescription_fees_exceed_prescriptions(ctx: RuleContext) -> Findi
         rows=lines.with_columns(allowed.alias("_allowed"), basis.alias("_basis")),
         violated=(pl.col("_fee_units") > pl.col("_allowed")).fill_null(False),
         message=(
-            "{_fee_units} unit(s) of {hcpcs} on the claim for {_n_rx} drug prescription(s) "
-            "on {dos_from}; {_basis}, so {_allowed} additional-prescription fee(s) apply"
+            "{_fee_units|unit} of {hcpcs} on the claim for {_n_rx|drug prescription} "
+            "on {dos_from}; {_basis}, so {_allowed|additional-prescription fee} can be billed"
         ),
         fix={
             "units": pl.when((pl.col("_fee_lines") == 1) & (pl.col("_allowed") > 0)).then(
                 pl.col("_allowed").cast(pl.Int64)
             )
         },
-        fix_title="Bill {_allowed} unit(s) of {hcpcs}",
+        fix_title="Bill {_allowed|unit} of {hcpcs}",
     )

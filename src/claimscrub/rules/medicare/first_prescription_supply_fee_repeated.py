@@ -11,6 +11,7 @@ from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.medicare import _benefit as b
 from claimscrub.rules.registry import rule
+from claimscrub.rules.units.common import counted_text
 
 
 @rule(
@@ -103,8 +104,8 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
         )
         .otherwise(
             pl.format(
-                "{} unit(s) are billed; it is paid once per {}-day period",
-                pl.col(c.UNITS).cast(pl.Int64),
+                "{} billed; it is paid once per {}-day period",
+                counted_text(pl.col(c.UNITS), "unit"),
                 pl.col(b.FEE_PERIOD_DAYS),
             )
         )

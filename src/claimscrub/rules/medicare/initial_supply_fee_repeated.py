@@ -11,6 +11,7 @@ from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.medicare import _benefit as b
 from claimscrub.rules.registry import rule
+from claimscrub.rules.units.common import counted_text
 
 
 @rule(
@@ -94,8 +95,8 @@ def initial_supply_fee_repeated(ctx: RuleContext) -> Finding:
         )
         .otherwise(
             pl.format(
-                "{} unit(s) of {} are billed; at most {} per transplant",
-                pl.col(c.UNITS).cast(pl.Int64),
+                "{} of {} billed; at most {} per transplant",
+                counted_text(pl.col(c.UNITS), "unit"),
                 pl.col(c.HCPCS),
                 pl.col(b.FEE_MAX_UNITS),
             )
@@ -106,5 +107,5 @@ def initial_supply_fee_repeated(ctx: RuleContext) -> Finding:
         violated=too_many | repeated,
         message="{_why} (line dated {dos_from})",
         fix={"units": pl.when(too_many & ~repeated).then(pl.col(b.FEE_MAX_UNITS))},
-        fix_title="Bill {_fee_max_units} unit",
+        fix_title="Bill {_fee_max_units|unit}",
     )

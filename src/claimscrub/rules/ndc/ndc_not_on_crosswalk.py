@@ -80,7 +80,7 @@ def ndc_not_on_crosswalk(ctx: RuleContext) -> Finding:
         violated=pl.lit(True),
         message=(
             "NDC {_ndc_print} is not on the CMS NDC–HCPCS crosswalk [{_xw_note}], which lists "
-            "{_billed_xwalk_ndcs} NDC(s) for {hcpcs}; it cannot be confirmed as an active "
+            "{_billed_xwalk_ndcs|NDC} for {hcpcs}; it cannot be confirmed as an active "
             "product (the FDA NDC directory is not bundled)"
         ),
     )

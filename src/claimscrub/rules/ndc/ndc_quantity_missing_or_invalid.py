@@ -6,11 +6,12 @@ import polars as pl
 
 from claimscrub.diagnostics import Severity
 from claimscrub.model import columns as c
-from claimscrub.rules.coding.facts import at_most_three_decimals, number_text
+from claimscrub.rules.coding.facts import at_most_three_decimals
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.ndc.normalise import is_blank
 from claimscrub.rules.registry import rule
+from claimscrub.rules.units.common import number_text
 
 MAX_WHOLE_DIGITS = 8  # NUCC: up to 8 digits before the decimal point ...
 MAX_DECIMALS = 3  # ... and 3 after it

@@ -87,5 +87,5 @@ def noc_code_when_specific_code_exists(ctx: RuleContext) -> Finding:
             "{_cands_text} [{_xw_note}]{_cand_units_note}"
         ),
         fix={"hcpcs": pl.col("_cand"), "units": pl.col("_cand_units")},
-        fix_title="Bill {_cand} with {_cand_units} unit(s)",
+        fix_title="Bill {_cand} with {_cand_units|unit}",
     )

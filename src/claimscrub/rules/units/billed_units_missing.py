@@ -119,5 +119,5 @@ def billed_units_missing(ctx: RuleContext) -> Finding:
             "HCPCS billing units{_hint}"
         ),
         fix={"units": pl.col("_expected")},
-        fix_title="Bill {_expected} units",
+        fix_title="Bill {_expected|unit}",
     )

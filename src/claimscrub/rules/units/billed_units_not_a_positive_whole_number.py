@@ -121,5 +121,5 @@ def billed_units_not_a_positive_whole_number(ctx: RuleContext) -> Finding:
         violated=not_positive | ~whole(units),
         message="{_message}",
         fix={"units": pl.col("_expected")},
-        fix_title="Bill {_expected} units",
+        fix_title="Bill {_expected|unit}",
     )

@@ -171,5 +171,5 @@ def billed_units_not_matching_dispensed_quantity(ctx: RuleContext) -> Finding:
         violated=~billed_equals(pl.col("_ndc_expected")) & ~as_containers,
         message="{_message}",
         fix={"units": pl.col("_expected")},
-        fix_title="Bill {_expected} units",
+        fix_title="Bill {_expected|unit}",
     )

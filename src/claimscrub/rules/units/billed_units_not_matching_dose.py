@@ -96,5 +96,5 @@ def billed_units_not_matching_dose(ctx: RuleContext) -> Finding:
         violated=~billed_equals(pl.col("_dose_expected")),
         message="{_message}",
         fix={"units": pl.col("_expected")},
-        fix_title="Bill {_expected} units",
+        fix_title="Bill {_expected|unit}",
     )

@@ -117,6 +117,12 @@ def number_text(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def counted_text(expr: pl.Expr, word: str) -> pl.Expr:
+    """'1 unit' / '25 units': a number as :func:`number_text`, then the word it counts."""
+    plural = pl.when(expr == 1).then(pl.lit(word)).otherwise(pl.lit(word + "s"))
+    return pl.format("{} {}", number_text(expr.cast(pl.Float64)), plural)
+
+
 def quotient_text(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """An exact quotient as text: the integer when it divides, else four decimals."""
     divides = (numerator % denominator) == 0

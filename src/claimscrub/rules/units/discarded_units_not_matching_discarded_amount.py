@@ -123,5 +123,5 @@ def discarded_units_not_matching_discarded_amount(ctx: RuleContext) -> Finding:
         violated=~billed_equals(pl.col("_due")),
         message="{_message}",
         fix={"units": pl.col("_fix_units")},
-        fix_title="Bill {_fix_units} units on the JW line",
+        fix_title="Bill {_fix_units|unit} on the JW line",
     )
