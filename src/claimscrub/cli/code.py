@@ -87,6 +87,7 @@ CHECK_TEXT = {
     "pkg_item_is_per_unit": "item=unit",
     "conflict": "CONFLICT",
     "not_determinable": "n/a",
+    "ambiguous": "AMBIGUOUS",
 }
 NDC_COLUMNS_NOTE = (
     "pkg = PKG SIZE x PKG QTY; units = billing units per NDC; "
@@ -98,6 +99,8 @@ CHECK_LEGEND = {
     "pkg_item_is_per_unit": "BILLUNITS is already per tablet/packet",
     "conflict": "BILLUNITS contradicts BILLUNITSPKG; per-item units from BILLUNITSPKG",
     "not_determinable": "a package figure is missing or zero",
+    "ambiguous": "oral package with PKG SIZE and PKG QTY both above one: the units per "
+    "tablet or capsule follow from its strength, not from CMS's figures",
 }
 
 

@@ -55,7 +55,7 @@ def _describe_codes(refdata: RefData, codes: list[str], on: dt.date) -> dict[str
         "hcpcs",
         on={"code": "hcpcs_code"},
         as_of="on",
-        columns=["long_description", "unit_text"],
+        columns=["long_description", "unit_text", "route"],
     )
     out = {}
     for row in found.iter_rows(named=True):
@@ -63,6 +63,7 @@ def _describe_codes(refdata: RefData, codes: list[str], on: dt.date) -> dict[str
         out[row["code"]] = {
             "long_description": row["long_description"],
             "unit_text": row["unit_text"],
+            "route": row["route"],
             "status": row["hcpcs_status"],
             "source": source_block(
                 Source.of(refdata.release("hcpcs", release), row["hcpcs_in_force"]), on
@@ -136,8 +137,9 @@ def gather(refdata: RefData, parsed: NdcParse, on: dt.date) -> dict[str, Any]:
     described = _describe_codes(refdata, codes, on)
     items = []
     for row in facts.rows:
-        item = ndc_item(row)
-        item["hcpcs"] = described.get(row["hcpcs_code"])
+        code = described.get(row["hcpcs_code"])
+        item = ndc_item(row, code["route"] if code else None)
+        item["hcpcs"] = code
         items.append(item)
     doc["listed"] = bool(items)
     doc["crosswalk"] = {"source": source_block(facts.source, on), "items": items}

@@ -51,9 +51,16 @@ def source_block(source: Source, on: dt.date | None) -> dict[str, Any]:
     return block
 
 
-def ndc_item(row: dict[str, Any]) -> dict[str, Any]:
-    """One crosswalk row as the JSON of `code` and `ndc` shows it."""
-    return {
+def ndc_item(row: dict[str, Any], route: str | None = None) -> dict[str, Any]:
+    """One crosswalk row as the JSON of `code` and `ndc` shows it.
+
+    ``route`` is the route of the row's HCPCS code. An oral package whose PKG SIZE and
+    PKG QTY are both above one is ``ambiguous``, with no per-item units: the figures
+    cannot tell one bottle of 100 capsules of 5 mg (Prograf 00469-0657-73: PKG SIZE 100,
+    PKG QTY 5, 500 units) from five bottles of 100 capsules of 1 mg, and the check rules
+    do not convert such rows either (UNT001, COD003).
+    """
+    item = {
         "hcpcs_code": row["hcpcs_code"],
         "ndc": row["ndc_or_alternate_id"],
         "ndc11": row["ndc11"],
@@ -68,6 +75,10 @@ def ndc_item(row: dict[str, Any]) -> dict[str, Any]:
         "units_per_item_method": row["units_per_item_method"],
         "units_check": row["units_check"],
     }
+    size, qty = row["pkg_size"], row["pkg_qty"]
+    if route == "oral" and size is not None and qty is not None and size > 1 and qty > 1:
+        item.update(units_per_item=None, units_per_item_method=None, units_check="ambiguous")
+    return item
 
 
 def unknown_code_reason(code: str) -> str:
@@ -187,7 +198,7 @@ def gather(refdata: RefData, code: str, on: dt.date) -> dict[str, Any] | None:
         },
         "ndcs": {
             **_facts_block(crosswalk, on),
-            "items": [ndc_item(row) for row in crosswalk.rows],
+            "items": [ndc_item(row, record["route"]) for row in crosswalk.rows],
         },
         "related": [
             {

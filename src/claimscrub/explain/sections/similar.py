@@ -31,6 +31,8 @@ _CHECK_NOTE = {
     "agree_rounded": "CMS rounded the per-NDC units up",
     "conflict": "the two CMS billing-unit figures disagree; per-item units from the package figure",
     "not_determinable": "a package figure is missing or zero",
+    "ambiguous": "PKG SIZE and PKG QTY are both above one for an oral package, so the units "
+    "per tablet or capsule follow from its strength, not from these figures",
 }
 
 

@@ -23,9 +23,9 @@ projection: keys, codes, units and NDC quantity), adding the line-level unit fig
 Units in the candidate code (:func:`units_from_ndc_quantity`): the crosswalk's
 ``units_per_item`` is HCPCS units per one item of PKG SIZE — a tablet, capsule,
 packet, vial, ampule or mL. The NDC quantity is read the way UNT001 reads it
-(``rules/units/common.py``): UN counts items when the candidate code is oral or the
-package size is one item (a vial, an ampule); ML counts mL when the package size is
-more than one (a liquid measured in mL). Any other pairing (UN for a 5 mL Atgam
+(``rules/units/common.py``): UN counts items when the candidate code is oral (and the
+package quantity is one) or the package size is one item (a vial, an ampule); ML
+counts mL when the package size is more than one (a liquid measured in mL). Any other pairing (UN for a 5 mL Atgam
 ampule counted in mL, GR, F2, ME) gives no figure. The product is computed in
 integers (thousandths of the quantity × millionths of the factor), rounded to 1/10,000
 of a unit to absorb the 6-place rounding of ``units_per_item`` (2/3 is stored as
@@ -56,18 +56,21 @@ def units_from_ndc_quantity(
     ndc_unit: pl.Expr,
     per_item: pl.Expr,
     package_size: pl.Expr,
+    package_quantity: pl.Expr,
     code_route: pl.Expr,
 ) -> pl.Expr:
     """Whole HCPCS units for ``quantity`` items at ``per_item`` units each (Int64 or null).
 
-    ``package_size`` is the crosswalk's PKG SIZE and ``code_route`` the route of the
-    code the units are for; together they say whether UN or ML counts the items.
+    ``package_size`` and ``package_quantity`` are the crosswalk's PKG SIZE and PKG QTY,
+    ``code_route`` the route of the code the units are for; together they say whether UN
+    or ML counts the items. An oral package with PKG SIZE and PKG QTY both above one
+    is ambiguous, as UNT001 finds (Prograf 5 mg 00469-0657-73: PKG SIZE 100, PKG QTY 5
+    for one bottle of 100 capsules reads as 1 unit per capsule, not 5): no figure.
     """
     unit = ndc_unit.str.strip_chars().str.to_uppercase()
     size_one = package_size == 1
-    counts_items = ((unit == "UN") & (size_one | (code_route == ORAL))) | (
-        (unit == "ML") & ~size_one
-    )
+    oral_items = (code_route == ORAL) & (package_quantity == 1)
+    counts_items = ((unit == "UN") & (size_one | oral_items)) | ((unit == "ML") & ~size_one)
     milli = quantity * 1000
     exact_thousandths = at_most_three_decimals(quantity)
     usable = (
@@ -155,6 +158,7 @@ def _product_base(ctx: RuleContext, distinct: pl.LazyFrame, eager: bool) -> pl.L
             "hcpcs_code": "_xw_code",
             "units_per_item": "_xw_per_item",
             "pkg_size": "_xw_size",
+            "pkg_qty": "_xw_qty",
             "drug_name": "_xw_drug",
             "labeler_name": "_xw_labeler",
         },
@@ -208,6 +212,7 @@ def _product_base(ctx: RuleContext, distinct: pl.LazyFrame, eager: bool) -> pl.L
             pl.col("_xc_unit_uom").first().alias("_cand_unit_uom"),
             pl.col("_xw_per_item").first().alias("_cand_per_item"),
             pl.col("_xw_size").first().alias("_cand_size"),
+            pl.col("_xw_qty").first().alias("_cand_qty"),
             pl.col("_xc_route").first().alias("_cand_route"),
         )
     )
@@ -265,6 +270,7 @@ def product_lines(ctx: RuleContext, table: pl.LazyFrame) -> pl.LazyFrame:
         pl.col(c.NDC_UNIT),
         pl.col("_cand_per_item"),
         pl.col("_cand_size"),
+        pl.col("_cand_qty"),
         pl.col("_cand_route"),
     )
     same_unit = (pl.col("_billed_unit_amount") == pl.col("_cand_unit_amount")) & (

@@ -29,7 +29,9 @@ def no_part_a_at_transplant(ctx: RuleContext) -> Finding:
     Immunosuppressive drug lines under a pack that applies the Medicare immunosuppressive
     drug benefit, for patients whose recorded covered transplants (on or before the
     line's date) all say `part_a_at_transplant: false`. When one of them says true, or
-    is unknown, or another transplant's organ is unknown, the line is not reported.
+    is unknown, or another transplant's organ is unknown, the line is not reported. Nor
+    is a line with GY: GY asks for the denial another payer needs (rules.md R-MCR-1), and
+    the payer's PR-96 is then the expected answer.
 
     ## Why it matters
     The Part B benefit requires Part A entitlement at the time of the transplant
@@ -57,8 +59,7 @@ def no_part_a_at_transplant(ctx: RuleContext) -> Finding:
     - rules.md R-MCR-1 criterion 3, R-MCR-9; failure class BENEFIT_CRITERIA_NOT_MET.
     """
     lines = b.immuno_lines_status(ctx)
-    violated = (pl.col(b.FAIL) == "part_a") & ~b.has_modifier("KX")
-    gy = b.has_modifier("GY")
+    violated = (pl.col(b.FAIL) == "part_a") & ~b.has_modifier("KX") & ~b.has_modifier("GY")
     return Finding(
         rows=b.with_transplant_texts(ctx, lines.filter(violated)),
         violated=pl.lit(True),
@@ -66,5 +67,4 @@ def no_part_a_at_transplant(ctx: RuleContext) -> Finding:
             "{hcpcs} on {dos_from}: Part A was not in effect at the covered transplant "
             "({_covered_text}), so the drug is not a Part B immunosuppressive drug"
         ),
-        carc=pl.when(gy).then(pl.lit("PR-96")).otherwise(pl.lit("CO-96")),
     )

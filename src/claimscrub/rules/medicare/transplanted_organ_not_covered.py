@@ -35,7 +35,9 @@ def transplanted_organ_not_covered(ctx: RuleContext) -> Finding:
     2006-04-26, before that only with or after a kidney transplant); intestine from
     2001-04-01; islet cells from 2004-10-01. Cornea, skin and bone are not covered. The
     line is reported when every such transplant is known not to qualify. An organ that is
-    missing or not recognised (`other`) leaves the question open (MCR006 asks for it).
+    missing or not recognised (`other`) leaves the question open (MCR006 asks for it). A
+    line with GY is left alone: GY asks for the denial another payer needs (rules.md
+    R-MCR-1), and the payer's PR-96 is then the expected answer.
 
     ## Why it matters
     Only a covered transplant makes the drug a Part B immunosuppressive drug; otherwise it
@@ -69,8 +71,7 @@ def transplanted_organ_not_covered(ctx: RuleContext) -> Finding:
     - rules.md R-MCR-1, R-MCR-9; failure class BENEFIT_CRITERIA_NOT_MET.
     """
     lines = b.immuno_lines_status(ctx)
-    violated = (pl.col(b.FAIL) == "organ") & ~b.has_modifier("KX")
-    gy = b.has_modifier("GY")
+    violated = (pl.col(b.FAIL) == "organ") & ~b.has_modifier("KX") & ~b.has_modifier("GY")
     return Finding(
         rows=b.with_transplant_texts(ctx, lines.filter(violated)),
         violated=pl.lit(True),
@@ -78,5 +79,4 @@ def transplanted_organ_not_covered(ctx: RuleContext) -> Finding:
             "{hcpcs} on {dos_from} is billed under the Medicare immunosuppressive drug "
             "benefit, but no recorded transplant qualifies: {_not_covered_text}"
         ),
-        carc=pl.when(gy).then(pl.lit("PR-96")).otherwise(pl.lit("CO-96")),
     )
