@@ -24,6 +24,7 @@ def test_every_code_with_diagnoses_is_a_real_hcpcs_code() -> None:
     hcpcs = set(default_refdata().table("hcpcs", "2026-01")["hcpcs_code"].to_list())
     assert set(curated.code_diagnosis_sets()["hcpcs"].to_list()) <= hcpcs
     assert set(curated.single_dose_containers()["hcpcs"].to_list()) <= hcpcs
+    assert set(curated.oral_solid_codes()["hcpcs"].to_list()) <= hcpcs
 
 
 def test_every_fact_has_a_source_url() -> None:

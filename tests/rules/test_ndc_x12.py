@@ -109,3 +109,25 @@ def test_zero_quantity(original: str) -> None:
     assert [(f["line"], f["message"]) for f in found] == [
         (2, "NDC 00026063512: the NDC quantity 0 is not greater than zero")
     ]
+
+
+def test_tacrolimus_capsules_in_milliliters(original: str) -> None:
+    # The drug line made a tacrolimus dispense: J7507, Sandoz 1 mg capsules, 120 "ML".
+    text = (
+        original.replace("20040711", "20251103")
+        .replace("SV1*HC:J1550*53.37*UN*1.00*", "SV1*HC:J7507*53.37*UN*120*")
+        .replace(ORIGINAL_LIN, "LIN**N4*00781210301~")
+        .replace(ORIGINAL_CTP, "CTP****120*ML~")
+    )
+    found = _findings(text, ["NDC005", "NDC009"])
+    assert found == [
+        {
+            "rule": "NDC009",
+            "line": 2,
+            "message": "NDC 00781210301: J7507 products are capsules, counted as items (UN), "
+            "but the NDC quantity is in ML",
+            "fix": {"ndc_unit": "UN"},
+        }
+    ]
+    counted = text.replace("CTP****120*ML~", "CTP****120*UN~")
+    assert _findings(counted, ["NDC009"]) == []

@@ -55,6 +55,7 @@ TRAITS = (
     "injected",
     "injected_dme_mue_zero",
     "single_dose_container",
+    "oral_solid_products",
     "diagnosis_sets",
     "transplant_diagnosis_set",
     "drug_betos",
@@ -193,6 +194,8 @@ def code_traits(
     single = [row for row in curated.single_dose_containers().to_dicts() if row["hcpcs"] == code]
     if single:
         add("single_dose_container")
+    if code in curated.oral_solid_codes().get_column("hcpcs").to_list():
+        add("oral_solid_products")
     dx_sets = tuple(row for row in curated.code_diagnosis_sets().to_dicts() if row["hcpcs"] == code)
     if dx_sets:
         add("diagnosis_sets")

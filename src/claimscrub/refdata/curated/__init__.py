@@ -41,6 +41,7 @@ def facts() -> dict[str, Any]:
         "not_covered_organs",
         "code_diagnoses",
         "single_dose_containers",
+        "oral_solid_codes",
     ):
         for i, entry in enumerate(doc[section]):
             entry["source"] = cite(entry["source"], f"{section}[{i}]")
@@ -118,6 +119,12 @@ def covered_organs() -> pl.DataFrame:
 def single_dose_containers() -> pl.DataFrame:
     """Part B drug codes supplied in single-dose containers (JW/JZ), with ``verified`` flags."""
     return pl.DataFrame(facts()["single_dose_containers"])
+
+
+@cache
+def oral_solid_codes() -> pl.DataFrame:
+    """Oral drug codes whose products are all tablets or capsules (``hcpcs``, ``form``)."""
+    return pl.DataFrame(facts()["oral_solid_codes"])
 
 
 @cache
