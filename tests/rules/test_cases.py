@@ -30,6 +30,7 @@ def run_case(spec: dict[str, Any], case: dict[str, Any]) -> list[dict[str, Any]]
             "line": row["line_no"],
             "message": row["message"],
             "fix": json.loads(row["fix"]) if row["fix"] else None,
+            "fix_title": row["fix_title"],
             "carc": row["carc"],
             "rarc": row["rarc"],
         }
@@ -50,6 +51,8 @@ def test_case(spec: dict[str, Any], name: str, case: dict[str, Any]) -> None:
         assert want.get("message_contains", "") in got["message"], got["message"]
         if "fix" in want:
             assert got["fix"] == want["fix"], got
+        if "fix_title" in want:
+            assert got["fix_title"] == want["fix_title"], got
         if "carc" in want:
             assert got["carc"] == want["carc"], got
         if "rarc" in want:

@@ -22,6 +22,7 @@ from claimscrub.rules.registry import rule
     requires=("hcpcs", "mue"),
     inputs=(c.HCPCS, c.DOS_FROM, c.DISCHARGE_DATE),
     source="Policy article A52474 (drugs on/after discharge; pre-discharge delivery); rules.md R-MCR-1, R-MCR-5",
+    options={"transplant_stay_max_days": 60},
     applies_when=b.benefit_applies,
 )
 def date_of_service_not_discharge_date(ctx: RuleContext) -> Finding:
@@ -31,9 +32,13 @@ def date_of_service_not_discharge_date(ctx: RuleContext) -> Finding:
     Immunosuppressive drug lines under a pack with the Medicare immunosuppressive drug
     benefit on claims that give a `discharge_date` (and, when known, `admission_date`):
 
-    - a line dated during the stay (from the admission date, or — admission unknown —
-      within 2 days before discharge, up to the day before discharge) is reported: a drug
-      delivered before discharge is billed with the discharge date;
+    - a line dated during the stay (from the admission date, up to the day before
+      discharge) is reported: a drug delivered before discharge is billed with the
+      discharge date. When the admission date is unknown the stay is taken to start at
+      the patient's latest transplant on or before the line, if that transplant is at
+      most `transplant_stay_max_days` before the discharge (a transplant is done in
+      hospital, so its stay runs from the transplant to that discharge); otherwise
+      only the 2 days before discharge count;
     - a line dated on the discharge date whose `delivered_on` is more than 2 days before
       the discharge (and not before the admission) is reported: the pre-discharge delivery
       window is 2 days.
@@ -55,8 +60,11 @@ def date_of_service_not_discharge_date(ctx: RuleContext) -> Finding:
     was delivered) within 2 days before discharge. Earlier deliveries have no fix.
 
     ## Options
-    None. The 2-day window is a curated fact
-    (`medicare_benefit.pre_discharge_delivery`).
+    - `transplant_stay_max_days` (int, default 60): how long after a transplant a
+      discharge is taken as the end of the transplant's stay when the claim gives no
+      admission date.
+
+    The 2-day window is a curated fact (`medicare_benefit.pre_discharge_delivery`).
 
     ## Related
     MCR009 (place of service; POS 21 is refused); MCR005 (drug dated before the
@@ -68,14 +76,19 @@ def date_of_service_not_discharge_date(ctx: RuleContext) -> Finding:
     - rules.md R-MCR-1 criterion 5, R-MCR-5; failure class DOS_RULE_VIOLATION.
     """
     days = int(b.setting("pre_discharge_delivery")["max_days_before_discharge"])
-    lines = b.benefit_frame(ctx, b.benefit_applies()).filter(
-        pl.col(b.IMMUNO_LINE) & pl.col(c.DISCHARGE_DATE).is_not_null()
-    )
-    dos, discharge, admission = (
+    stay_days = int(ctx.options.get("transplant_stay_max_days", 60))
+    lines = b.immuno_lines_status(ctx).filter(pl.col(c.DISCHARGE_DATE).is_not_null())
+    dos, discharge, given_admission = (
         pl.col(c.DOS_FROM),
         pl.col(c.DISCHARGE_DATE),
         pl.col(c.ADMISSION_DATE),
     )
+    transplant = pl.col(b.TX_LATEST)
+    transplant_stay = (transplant <= discharge) & (
+        transplant >= discharge - pl.duration(days=stay_days)
+    )
+    # Admission unknown: the transplant's own stay, when the discharge can be its end.
+    admission = pl.coalesce(given_admission, pl.when(transplant_stay).then(transplant))
     window_start = discharge - pl.duration(days=days)
     in_stay = (dos < discharge) & pl.when(admission.is_not_null()).then(dos >= admission).otherwise(
         dos >= window_start
@@ -87,8 +100,17 @@ def date_of_service_not_discharge_date(ctx: RuleContext) -> Finding:
         & (admission.is_null() | (delivered >= admission))
     )
     stay = (
-        pl.when(admission.is_not_null())
-        .then(pl.format("the inpatient stay {} to {}", admission, discharge))
+        pl.when(given_admission.is_not_null())
+        .then(pl.format("the inpatient stay {} to {}", given_admission, discharge))
+        .when(admission.is_not_null())
+        .then(
+            pl.format(
+                "the inpatient stay of the transplant on {}, discharged {} (no admission date "
+                "given)",
+                admission,
+                discharge,
+            )
+        )
         .otherwise(pl.format("the inpatient stay ending {}", discharge))
     )
     why = (

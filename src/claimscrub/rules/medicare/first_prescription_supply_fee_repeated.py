@@ -110,8 +110,20 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
             )
         )
     )
+    title = (
+        pl.when(repeated)
+        .then(pl.lit(f"Bill {additional} for a further prescription in the period"))
+        .otherwise(
+            pl.format(
+                "Bill {} of {}; a further prescription takes {}",
+                counted_text(pl.col(b.FEE_MAX_UNITS), "unit"),
+                pl.col(c.HCPCS),
+                pl.lit(additional),
+            )
+        )
+    )
     return Finding(
-        rows=lines.with_columns(why.alias("_why")),
+        rows=lines.with_columns(why.alias("_why"), title.alias("_title")),
         violated=repeated | too_many,
         message="{hcpcs} on {dos_from}: {_why}",
         fix={
@@ -120,5 +132,5 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
             .then(pl.col(c.UNITS).round(0).cast(pl.Int64))
             .otherwise(pl.col(b.FEE_MAX_UNITS)),
         },
-        fix_title=f"Bill {additional} for a further prescription in the period",
+        fix_title="{_title}",
     )
