@@ -110,7 +110,13 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     judged = judged.with_columns(
         pl.when(pl.col("icd10cm_in_force").fill_null(True))
         .then(pl.col("_release_text"))
-        .otherwise(pl.format("{}; no release is in force on {}", "_release_text", c.SERVICE_DATE))
+        .otherwise(
+            pl.format(
+                "{}; the release in force on {} is not installed, so the nearest were read",
+                "_release_text",
+                c.SERVICE_DATE,
+            )
+        )
         .alias("_release_text")
     )
     bad = judged.filter(pl.col("_violated"))
@@ -121,9 +127,11 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     # A release built from CDC's code-descriptions file (FY2024-10) has no heading titles.
     titled = pl.format(" ({})", pl.col("_description")).fill_null("")
     heading_text = pl.format(
-        "is a category heading{}, not a billable code; {} billable code(s) lie below it",
+        "is a category heading{}, not a billable code; {} below it",
         titled,
-        count,
+        pl.when(count == 1)
+        .then(pl.lit("1 billable code lies"))
+        .otherwise(pl.format("{} billable codes lie", count)),
     )
     what = (
         pl.when(heading & deleted)

@@ -30,7 +30,9 @@ def supply_fee_without_qualifying_drug(ctx: RuleContext) -> Finding:
     `supply_fees`. Q0510 (initial fee after a transplant) needs an immunosuppressive drug
     line (type of service G, code valid on its date) on the same claim; Q0511 and Q0512,
     whose descriptors also name oral anticancer and oral antiemetic drugs, need an
-    immunosuppressive or an oral drug line.
+    immunosuppressive or an oral drug line. When the claim has a drug line whose code is
+    not valid on its date (COD001, COD002), the message names it: correcting that code
+    may give the fee its drug line.
 
     ## Why it matters
     The fee is paid only with a covered drug on the same claim; a fee billed alone is
@@ -62,7 +64,19 @@ def supply_fee_without_qualifying_drug(ctx: RuleContext) -> Finding:
     lines = b.benefit_frame(ctx, applies)
     any_immuno = pl.col(b.IMMUNO_LINE).any().over(c.CLAIM_KEY)
     any_oral = (pl.col(b.IMMUNO_LINE) | pl.col(b.ORAL_DRUG)).any().over(c.CLAIM_KEY)
-    lines = lines.with_columns(any_immuno.alias("_any_immuno"), any_oral.alias("_any_oral"))
+    # A drug line whose code is not valid on its date (COD001 / COD002) may be the one the
+    # fee belongs to: the message says so, since correcting it may settle this finding.
+    invalid = (
+        pl.col(c.HCPCS).is_not_null()
+        & ~pl.col("hcpcs_valid").fill_null(False)
+        & pl.col(b.FEE_QUALIFYING).is_null()
+    ).fill_null(False)
+    lines = lines.with_columns(
+        any_immuno.alias("_any_immuno"),
+        any_oral.alias("_any_oral"),
+        pl.col(c.LINE_NO).filter(invalid).first().over(c.CLAIM_KEY).alias("_invalid_line"),
+        pl.col(c.HCPCS).filter(invalid).first().over(c.CLAIM_KEY).alias("_invalid_code"),
+    )
     qualifying = pl.col(b.FEE_QUALIFYING)
     missing = ((qualifying == "immunosuppressive") & ~pl.col("_any_immuno")) | (
         (qualifying == "oral_or_immunosuppressive") & ~pl.col("_any_oral")
@@ -72,8 +86,23 @@ def supply_fee_without_qualifying_drug(ctx: RuleContext) -> Finding:
         .then(pl.lit("an immunosuppressive drug line"))
         .otherwise(pl.lit("an immunosuppressive, oral anticancer or oral antiemetic drug line"))
     )
+    invalid_note = (
+        pl.when(pl.col("_invalid_line").is_not_null())
+        .then(
+            pl.format(
+                "; line {} bills {}, which is not a valid code on its date: once it is "
+                "corrected the fee may qualify",
+                pl.col("_invalid_line"),
+                pl.col("_invalid_code"),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
     return Finding(
-        rows=lines.filter(qualifying.is_not_null()).with_columns(needs.alias("_needs")),
+        rows=lines.filter(qualifying.is_not_null()).with_columns(
+            needs.alias("_needs"), invalid_note.alias("_invalid_note")
+        ),
         violated=missing.fill_null(False),
-        message="Supply fee {hcpcs} on {dos_from} is billed without {_needs} on the same claim",
+        message="Supply fee {hcpcs} on {dos_from} is billed without {_needs} on the same "
+        "claim{_invalid_note}",
     )
