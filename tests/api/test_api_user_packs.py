@@ -53,14 +53,18 @@ def test_check_applies_the_user_pack_the_claim_names(packed, api) -> None:
     )
     # The built-in commercial pack excludes nothing, and a server without the pack has none.
     assert _check(packed, _claim("commercial"))["claims"][0]["findings"] == []
-    # A server without the pack refuses a claim that names it (as check exits 2).
+    # A server without the pack rejects a claim that names it, and checks the others.
     response = api.post(
         "/v1/check",
-        content=json.dumps({"claims": [_claim(PACK)]}),
+        content=json.dumps({"claims": [_claim(PACK), {**_claim("commercial"), "id": "C2"}]}),
         headers={"content-type": "application/json"},
     )
-    assert response.status_code == 422, response.text
-    assert "unknown payer policy pack(s): example-medical-plan" in response.json()["error"]
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert [claim["id"] for claim in doc["claims"]] == ["C2"]
+    (rejected,) = doc["rejected"]
+    assert "payer.policy 'example-medical-plan' of claim" in rejected["reason"]
+    assert "is not a payer policy pack" in rejected["reason"]
 
 
 def test_check_with_other_rule_selections_and_payer_keeps_the_user_pack(packed) -> None:

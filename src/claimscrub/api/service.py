@@ -224,7 +224,7 @@ class CheckService:
             report = scrub(claims, plan, history=claims.history)
         except RefDataError as exc:
             raise ApiError(500, f"reference data problem: {exc}") from None
-        except PackError as exc:  # a claim names a pack this server does not have
+        except PackError as exc:  # the request forces a pack this server does not have
             raise ApiError(422, str(exc), [{"loc": "body", "message": str(exc)}]) from None
         timings["scrub"] = time.perf_counter() - mark
         mark = time.perf_counter()

@@ -10,7 +10,9 @@ import polars as pl
 import yaml
 
 from claimscrub.model import columns as c
+from claimscrub.model.schema import REJECTED_SCHEMA, conform
 from claimscrub.payers.packs import PACK, Pack, PackError, pack_for_claims, with_pack_settings
+from claimscrub.readers.base import ClaimBatch
 from claimscrub.rules.batch import SMALL_BATCH
 from claimscrub.rules.querying import collect
 
@@ -75,6 +77,45 @@ def claim_rows(lines: pl.DataFrame, claims: pl.DataFrame) -> pl.Series | None:
             maintain_order="left",
         )
         .get_column("_claim_row")
+    )
+
+
+def without_unknown_packs(
+    batch: ClaimBatch, packs: Mapping[str, Pack], forced_pack: str | None = None
+) -> ClaimBatch:
+    """``batch`` without the claims whose ``payer.policy`` names no known pack.
+
+    Such a claim is input the run cannot judge (which payer's rules?), not a setting of
+    the run: it is rejected with where and why, and the other claims are checked. With
+    ``--payer`` (``forced_pack``) every claim takes that pack and nothing is rejected.
+    """
+    if forced_pack is not None or batch.claims.is_empty():
+        return batch
+    named = batch.claims.get_column(c.PAYER_POLICY)
+    unknown = named.is_not_null() & ~named.is_in(sorted(packs))
+    if not unknown.any():
+        return batch
+    bad = batch.claims.filter(unknown)
+    rejected = bad.select(
+        c.SRC,
+        c.SEG_ORDINAL,
+        c.ROW,
+        c.JSON_PATH,
+        c.CLAIM_ID,
+        pl.format(
+            "payer.policy '{}' of claim {} is not a payer policy pack (known: {}); add the "
+            "pack with --policy or name a known one",
+            pl.col(c.PAYER_POLICY),
+            pl.col(c.CLAIM_ID),
+            pl.lit(", ".join(sorted(packs))),
+        ).alias("reason"),
+    )
+    dropped = bad.get_column(c.CLAIM_KEY).implode()
+    return ClaimBatch(
+        claims=batch.claims.filter(~pl.col(c.CLAIM_KEY).is_in(dropped)),
+        lines=batch.lines.filter(~pl.col(c.CLAIM_KEY).is_in(dropped)),
+        rejected=pl.concat([batch.rejected, conform(rejected, REJECTED_SCHEMA)]),
+        warnings=batch.warnings,
     )
 
 

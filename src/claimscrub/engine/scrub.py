@@ -19,7 +19,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.engine.evaluate import evaluate
-from claimscrub.engine.prepare import prepare_lines
+from claimscrub.engine.prepare import prepare_lines, without_unknown_packs
 from claimscrub.engine.report import Report
 from claimscrub.model import columns as c
 from claimscrub.payers.packs import PACK, Pack, PackError, load_packs
@@ -166,9 +166,15 @@ def scrub(batch: ClaimBatch, plan: Plan | None = None, history: ClaimBatch | Non
     """Check every line of ``batch`` and return the report (findings, statuses, provenance)."""
     plan = plan or make_plan()
     batch = _with_as_of(batch, plan.options.as_of)
+    batch = without_unknown_packs(batch, plan.packs, plan.options.pack)
     claims, lines = prepare_lines(batch.lines, batch.claims, plan.packs, plan.options.pack)
     past = None
+    rejected = batch.rejected
     if history is not None and history.lines.height:
+        read = history.rejected.height
+        history = without_unknown_packs(history, plan.packs, plan.options.pack)
+        # History claims naming an unknown pack are reported with the run's rejections.
+        rejected = pl.concat([rejected, history.rejected.slice(read)])
         past = prepare_lines(history.lines, history.claims, plan.packs, plan.options.pack)[1]
     result = evaluate(
         plan.rules,
@@ -186,7 +192,7 @@ def scrub(batch: ClaimBatch, plan: Plan | None = None, history: ClaimBatch | Non
         claims=claims,
         lines=lines,
         findings=findings,
-        rejected=batch.rejected,
+        rejected=rejected,
         warnings=batch.warnings,
         rules=plan.rules,
         refdata=plan.refdata,
