@@ -3,8 +3,8 @@
 Lines are drawn from the real bundled NDC–HCPCS crosswalk (immunosuppressant family and
 neighbours) with correct units, then a share of them is spoiled the way billers spoil
 them: capsule count billed as units, the wrong tacrolimus code for the product, a
-terminated code, a missing KX, a missing or 10-digit NDC, a non-billable diagnosis,
-an oversized days' supply, a supply fee alone.
+terminated code, a missing KX, a missing or 10-digit NDC, capsules counted in mL, a
+non-billable diagnosis, an oversized days' supply, a supply fee alone.
 
 So that every rule of the catalogue has data to run on, some lines and claims also carry
 the facts the rarer rules read (:func:`_with_catalogue_fields`): the dose and the
@@ -84,6 +84,7 @@ def make_batch(n_lines: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]
     ndc = np.where((spoil >= 0.07) & (spoil < 0.09), None, ndc)  # missing NDC
     ten = np.array([s[1:] if isinstance(s, str) else s for s in ndc], dtype=object)
     ndc = np.where((spoil >= 0.09) & (spoil < 0.10), ten, ndc)  # unhyphenated 10-digit NDC
+    unit = np.where((spoil >= 0.10) & (spoil < 0.105), "ML", "UN")  # capsules in mL
     days = np.where(spoil >= 0.97, 120, np.where(qty >= 90, 90, 30))
     kx = rng.random(n) > 0.05
 
@@ -99,7 +100,7 @@ def make_batch(n_lines: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]
             "ndc": pl.Series(ndc.tolist(), dtype=pl.String),
             "ndc_qualifier": "N4",
             "ndc_qty": qty,
-            "ndc_unit": "UN",
+            "ndc_unit": unit,
             "days_supply": days,
             "charge": np.round(units * 2.5, 2),
         }

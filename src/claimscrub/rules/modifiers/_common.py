@@ -21,6 +21,7 @@ __all__ = [
     "carries_modifiers",
     "exploded_modifiers",
     "has_modifier",
+    "jw_jz_required_and_absent",
     "modifier_list",
     "normalised",
 ]
@@ -36,6 +37,14 @@ def carries_modifiers(_ctx: RuleContext | None = None) -> pl.Expr:
     """The line has at least one modifier: the ``applies_when`` of the rules that judge
     the modifiers a line carries (a claim without any needs none of them)."""
     return (pl.col(c.MODIFIERS).list.len() > 0).fill_null(False)
+
+
+def jw_jz_required_and_absent(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line's pack requires JW/JZ on its date and it carries neither: the
+    ``applies_when`` of the rules that report a missing JW/JZ (a claim to a payer without
+    the requirement needs none of them)."""
+    required = pl.col("pack_jw_jz_required").fill_null(False)
+    return required & ~has_modifier("JW") & ~has_modifier("JZ")
 
 
 def exploded_modifiers(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -10,7 +10,11 @@ from claimscrub.refdata import curated
 from claimscrub.rules.coding.facts import route_class
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.modifiers._common import has_modifier, modifier_list
+from claimscrub.rules.modifiers._common import (
+    has_modifier,
+    jw_jz_required_and_absent,
+    modifier_list,
+)
 from claimscrub.rules.registry import rule
 
 _MAX_MODIFIERS = 4  # X12 SV101-3..6 / SV202-3..6
@@ -35,6 +39,7 @@ _MAX_MODIFIERS = 4  # X12 SV101-3..6 / SV202-3..6
     },
     source="CMS JW/JZ policy (JZ from 2023-07-01, edits from 2023-10-01); rules.md §5, R-MOD-4; "
     "§8 JW_JZ_MISSING",
+    applies_when=jw_jz_required_and_absent,
 )
 def jw_jz_missing_packaging_unknown(ctx: RuleContext) -> Finding:
     """An injected drug is billed without JW or JZ, and its kind of container is not known.

@@ -9,7 +9,12 @@ from claimscrub.model import columns as c
 from claimscrub.refdata import curated
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.modifiers._common import ROW_ID, has_modifier, modifier_list
+from claimscrub.rules.modifiers._common import (
+    ROW_ID,
+    has_modifier,
+    jw_jz_required_and_absent,
+    modifier_list,
+)
 from claimscrub.rules.registry import rule
 
 _MAX_MODIFIERS = 4  # X12 SV101-3..6 / SV202-3..6
@@ -27,6 +32,7 @@ _MAX_MODIFIERS = 4  # X12 SV101-3..6 / SV202-3..6
     options={"separately_payable_status_indicators": ["K", "G"]},
     source="CMS JW/JZ policy (JZ from 2023-07-01, edits from 2023-10-01); rules.md §5, R-MOD-4; "
     "§8 JW_JZ_MISSING",
+    applies_when=jw_jz_required_and_absent,
 )
 def jw_jz_modifier_missing(ctx: RuleContext) -> Finding:
     """A separately payable drug from a single-dose container is billed without JW or JZ.
