@@ -10,9 +10,8 @@ import polars as pl
 import yaml
 
 from claimscrub.model import columns as c
-from claimscrub.model.schema import REJECTED_SCHEMA, conform
 from claimscrub.payers.packs import PACK, Pack, PackError, pack_for_claims, with_pack_settings
-from claimscrub.readers.base import ClaimBatch
+from claimscrub.readers.base import REJECTED_PLACE, ClaimBatch, without_claims
 from claimscrub.rules.batch import SMALL_BATCH
 from claimscrub.rules.querying import collect
 
@@ -97,11 +96,7 @@ def without_unknown_packs(
         return batch
     bad = batch.claims.filter(unknown)
     rejected = bad.select(
-        c.SRC,
-        c.SEG_ORDINAL,
-        c.ROW,
-        c.JSON_PATH,
-        c.CLAIM_ID,
+        *REJECTED_PLACE,
         pl.format(
             "payer.policy '{}' of claim {} is not a payer policy pack (known: {}); add the "
             "pack with --policy or name a known one",
@@ -110,13 +105,7 @@ def without_unknown_packs(
             pl.lit(", ".join(sorted(packs))),
         ).alias("reason"),
     )
-    dropped = bad.get_column(c.CLAIM_KEY).implode()
-    return ClaimBatch(
-        claims=batch.claims.filter(~pl.col(c.CLAIM_KEY).is_in(dropped)),
-        lines=batch.lines.filter(~pl.col(c.CLAIM_KEY).is_in(dropped)),
-        rejected=pl.concat([batch.rejected, conform(rejected, REJECTED_SCHEMA)]),
-        warnings=batch.warnings,
-    )
+    return without_claims(batch, bad.get_column(c.CLAIM_KEY), rejected)
 
 
 def prepare_lines(

@@ -15,6 +15,9 @@ from claimscrub.model.schema import (
     empty_rejected,
 )
 
+# The columns of a rejection that say where the claim was read (all but the reason).
+REJECTED_PLACE = tuple(name for name in REJECTED_SCHEMA if name != "reason")
+
 
 @dataclass
 class ClaimBatch:
@@ -93,11 +96,7 @@ def without_repeated_line_numbers(batch: ClaimBatch) -> ClaimBatch:
         pl.lit("; a row without line_number is numbered by its position in the claim")
     )
     rejected = first.join(counts, on=key, how="left").select(
-        c.SRC,
-        c.SEG_ORDINAL,
-        c.ROW,
-        c.JSON_PATH,
-        c.CLAIM_ID,
+        *REJECTED_PLACE,
         pl.format(
             "line number {} is given to {} lines of claim {} ({}); each line of a claim needs "
             "a number of its own{}",
@@ -108,10 +107,16 @@ def without_repeated_line_numbers(batch: ClaimBatch) -> ClaimBatch:
             csv_hint.fill_null(""),
         ).alias("reason"),
     )
-    dropped = first.get_column(c.CLAIM_KEY).implode()
+    return without_claims(batch, first.get_column(c.CLAIM_KEY), rejected)
+
+
+def without_claims(batch: ClaimBatch, keys: pl.Series, rejected: pl.DataFrame) -> ClaimBatch:
+    """``batch`` less the claims (and their lines) of ``keys``, which ``rejected`` (rows of
+    :data:`REJECTED_SCHEMA`'s columns) accounts for: every claim stays in one place."""
+    dropped = keys.implode()
     return ClaimBatch(
         claims=batch.claims.filter(~pl.col(c.CLAIM_KEY).is_in(dropped)),
-        lines=lines.filter(~pl.col(c.CLAIM_KEY).is_in(dropped)),
+        lines=batch.lines.filter(~pl.col(c.CLAIM_KEY).is_in(dropped)),
         rejected=pl.concat([batch.rejected, conform(rejected, REJECTED_SCHEMA)]),
         warnings=batch.warnings,
     )

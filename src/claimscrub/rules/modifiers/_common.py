@@ -22,8 +22,10 @@ __all__ = [
     "exploded_modifiers",
     "has_modifier",
     "jw_jz_required_and_absent",
+    "jz_added_when_nothing_discarded",
     "modifier_list",
     "normalised",
+    "with_jw_jz_context",
 ]
 
 ROW_ID = "_row"  # a per-line id added by the rules (line numbers may repeat in bad input)
@@ -45,6 +47,52 @@ def jw_jz_required_and_absent(_ctx: RuleContext | None = None) -> pl.Expr:
     the requirement needs none of them)."""
     required = pl.col("pack_jw_jz_required").fill_null(False)
     return required & ~has_modifier("JW") & ~has_modifier("JZ")
+
+
+# X12 SV101-3..6 / SV202-3..6: a line carries at most four modifiers.
+MAX_MODIFIERS = 4
+
+
+def with_jw_jz_context(
+    ctx: RuleContext, lines: pl.LazyFrame, indicators: list[str]
+) -> pl.LazyFrame:
+    """``lines`` with what MOD004 and MOD007 judge besides the code: ``_jw_line`` (the
+    claim has a JW line of the same code and date: the waste is reported there, which
+    covers this line) and ``_packaged`` (an institutional line whose code OPPS does not
+    pay separately on the date, status indicator not in ``indicators``: no modifier is
+    needed)."""
+    jw_lines = (
+        ctx.lines.filter(has_modifier("JW"))
+        .select(c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
+        .unique()
+        .with_columns(pl.lit(True).alias("_jw_line"))
+    )
+    lines = lines.join(
+        jw_lines, on=[c.CLAIM_KEY, c.HCPCS, c.DOS_FROM], how="left", nulls_equal=True
+    )
+    lines = ctx.refdata.lookup(
+        lines,
+        "opps",
+        on={c.HCPCS: "hcpcs_code"},
+        as_of=c.DOS_FROM,
+        columns={"status_indicator": "_si"},
+    )
+    institutional = (pl.col(c.CLAIM_TYPE) == "institutional").fill_null(False)
+    paid_separately = pl.col("_si").is_in(indicators).fill_null(False)
+    return lines.with_columns(
+        pl.col("_jw_line").fill_null(False), (institutional & ~paid_separately).alias("_packaged")
+    )
+
+
+def jz_added_when_nothing_discarded() -> pl.Expr:
+    """The line's modifiers with JZ added, when it says nothing was discarded
+    (``discarded.amount`` 0) and has room for another modifier; else null."""
+    nothing_discarded = pl.col(c.DISCARDED_AMOUNT) == 0
+    return pl.when(nothing_discarded & (modifier_list().list.len() < MAX_MODIFIERS)).then(
+        pl.col(c.MODIFIERS)
+        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        .list.concat(pl.lit(["JZ"], dtype=pl.List(pl.String)))
+    )
 
 
 def exploded_modifiers(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -13,11 +13,10 @@ from claimscrub.rules.finding import Finding
 from claimscrub.rules.modifiers._common import (
     has_modifier,
     jw_jz_required_and_absent,
-    modifier_list,
+    jz_added_when_nothing_discarded,
+    with_jw_jz_context,
 )
 from claimscrub.rules.registry import rule
-
-_MAX_MODIFIERS = 4  # X12 SV101-3..6 / SV202-3..6
 
 
 @rule(
@@ -106,52 +105,25 @@ def jw_jz_missing_packaging_unknown(ctx: RuleContext) -> Finding:
         & ~has_modifier("JW")
         & ~has_modifier("JZ")
     )
-    # Waste reported on a separate JW line of the same code and date covers this line.
-    jw_lines = (
-        ctx.lines.filter(has_modifier("JW"))
-        .select(c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
-        .unique()
-        .with_columns(pl.lit(True).alias("_jw_line"))
-    )
-    lines = lines.join(
-        jw_lines, on=[c.CLAIM_KEY, c.HCPCS, c.DOS_FROM], how="left", nulls_equal=True
-    )
     lines = ctx.refdata.lookup(
-        lines,
+        with_jw_jz_context(ctx, lines, indicators),
         "hcpcs",
         on={c.HCPCS: "hcpcs_code"},
         as_of=c.DOS_FROM,
         columns={"route": "_route", "betos": "_betos"},
     )
-    lines = ctx.refdata.lookup(
-        lines,
-        "opps",
-        on={c.HCPCS: "hcpcs_code"},
-        as_of=c.DOS_FROM,
-        columns={"status_indicator": "_si"},
-    )
     injected = (route_class(pl.col("_route")) == "parenteral").fill_null(False)
-    packaged = (pl.col(c.CLAIM_TYPE) == "institutional").fill_null(False) & ~pl.col("_si").is_in(
-        indicators
-    ).fill_null(False)
-    mods = modifier_list()
-    nothing_discarded = pl.col(c.DISCARDED_AMOUNT) == 0
-    add_jz = pl.when(nothing_discarded & (mods.list.len() < _MAX_MODIFIERS)).then(
-        pl.col(c.MODIFIERS)
-        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
-        .list.concat(pl.lit(["JZ"], dtype=pl.List(pl.String)))
-    )
     return Finding(
         rows=lines,
         violated=(pl.col("hcpcs_status") == "valid").fill_null(False)
         & injected
         & pl.col("_betos").is_in(betos).fill_null(False)
-        & ~pl.col("_jw_line").fill_null(False)
-        & ~packaged,
+        & ~pl.col("_jw_line")
+        & ~pl.col("_packaged"),
         message="{hcpcs} is an injected drug and this payer requires JW or JZ on {dos_from} "
         "on drugs from single-dose containers; the line has neither. The bundled CMS files do "
         "not say whether this product comes in single-dose containers: if it does, add JZ "
         "(nothing discarded) or a JW line for the discarded amount",
-        fix={c.MODIFIERS: add_jz},
+        fix={c.MODIFIERS: jz_added_when_nothing_discarded()},
         fix_title="Add JZ (single-dose container, nothing discarded)",
     )

@@ -13,11 +13,10 @@ from claimscrub.rules.modifiers._common import (
     ROW_ID,
     has_modifier,
     jw_jz_required_and_absent,
-    modifier_list,
+    jz_added_when_nothing_discarded,
+    with_jw_jz_context,
 )
 from claimscrub.rules.registry import rule
-
-_MAX_MODIFIERS = 4  # X12 SV101-3..6 / SV202-3..6
 
 
 @rule(
@@ -88,47 +87,20 @@ def jw_jz_modifier_missing(ctx: RuleContext) -> Finding:
     indicators = [str(s) for s in ctx.options.get("separately_payable_status_indicators", [])]
     containers = curated.single_dose_containers().lazy().select(c.HCPCS, "verified")
     lines = ctx.lines.with_row_index(ROW_ID).filter(pl.col("pack_jw_jz_required").fill_null(False))
-    lines = lines.join(containers, on=c.HCPCS, how="inner")
-    # Waste reported on a separate JW line of the same code and date covers this line.
-    jw_lines = (
-        ctx.lines.filter(has_modifier("JW"))
-        .select(c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
-        .unique()
-        .with_columns(pl.lit(True).alias("_jw_line"))
-    )
-    lines = lines.join(
-        jw_lines, on=[c.CLAIM_KEY, c.HCPCS, c.DOS_FROM], how="left", nulls_equal=True
-    )
-    lines = ctx.refdata.lookup(
-        lines,
-        "opps",
-        on={c.HCPCS: "hcpcs_code"},
-        as_of=c.DOS_FROM,
-        columns={"status_indicator": "_si"},
-    )
-    packaged = (pl.col(c.CLAIM_TYPE) == "institutional").fill_null(False) & ~pl.col("_si").is_in(
-        indicators
-    ).fill_null(False)
+    lines = with_jw_jz_context(ctx, lines.join(containers, on=c.HCPCS, how="inner"), indicators)
     note = (
         pl.when(pl.col("verified"))
         .then(pl.lit(""))
         .otherwise(pl.lit(" (single-dose packaging from the product label, unverified)"))
     )
-    mods = modifier_list()
-    nothing_discarded = pl.col(c.DISCARDED_AMOUNT) == 0
-    add_jz = pl.when(nothing_discarded & (mods.list.len() < _MAX_MODIFIERS)).then(
-        pl.col(c.MODIFIERS)
-        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
-        .list.concat(pl.lit(["JZ"], dtype=pl.List(pl.String)))
-    )
     return Finding(
         rows=lines.with_columns(note.alias("_note")),
         violated=~has_modifier("JW")
         & ~has_modifier("JZ")
-        & ~pl.col("_jw_line").fill_null(False)
-        & ~packaged,
+        & ~pl.col("_jw_line")
+        & ~pl.col("_packaged"),
         message="{hcpcs} comes in single-dose containers{_note} and this payer requires JW or JZ "
         "on {dos_from}; the line has neither, and the claim has no JW line for it",
-        fix={c.MODIFIERS: add_jz},
+        fix={c.MODIFIERS: jz_added_when_nothing_discarded()},
         fix_title="Add JZ (nothing was discarded)",
     )
