@@ -143,7 +143,7 @@ def test_atgam_is_billed_in_250_mg_units_not_millilitres() -> None:
         "MUE002",
         1,
         "20 units of J7504 on 2025-11-03 (line 1) exceed the practitioner MUE of 15 per date of "
-        "service (MAI 3, a clinical date-of-service limit: the day's units are denied, and an "
+        "service [MUE release 2024-07-01] (MAI 3, a clinical date-of-service limit: the day's units are denied, and an "
         "appeal with medical records may pay them; CMS rationale: Prescribing Information)",
         None,
     )

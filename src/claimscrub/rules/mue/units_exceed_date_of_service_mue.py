@@ -89,14 +89,15 @@ def units_exceed_date_of_service_mue(ctx: RuleContext) -> Finding:
         .otherwise(pl.format("lines {}", pl.col("_line_list")))
     )
     message = pl.format(
-        "{} units of {} on {} ({}) exceed the {} MUE of {} per date of service ({}; "
-        "CMS rationale: {})",
+        "{} units of {} on {} ({}) exceed the {} MUE of {} per date of service [MUE release "
+        "{}] ({}; CMS rationale: {})",
         number_text(pl.col("_total")),
         pl.col(c.HCPCS),
         pl.col(c.DOS_FROM),
         where,
         pl.col("_service_text"),
         pl.col("_mue"),
+        pl.col("mue_release"),
         pl.col("_mai_text"),
         pl.col("_rationale").fill_null("none given"),
     )

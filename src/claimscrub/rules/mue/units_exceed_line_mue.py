@@ -70,11 +70,13 @@ def units_exceed_line_mue(ctx: RuleContext) -> Finding:
     """
     lines = with_mue(ctx).filter(pl.col("_mai") == 1)
     message = pl.format(
-        "{} units of {} on this line exceed the {} MUE of {} ({}; CMS rationale: {})",
+        "{} units of {} on this line exceed the {} MUE of {} [MUE release {}] ({}; CMS "
+        "rationale: {})",
         number_text(pl.col(c.UNITS)),
         pl.col(c.HCPCS),
         pl.col("_service_text"),
         pl.col("_mue"),
+        pl.col("mue_release"),
         pl.col("_mai_text"),
         pl.col("_rationale").fill_null("none given"),
     )
