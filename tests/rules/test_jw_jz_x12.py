@@ -50,3 +50,16 @@ def test_rituximab_without_jw_or_jz_is_reported_as_packaging_unknown(rituximab: 
 def test_rituximab_with_jz_passes(rituximab: str) -> None:
     with_jz = rituximab.replace("SV1*HC:J9312*", "SV1*HC:J9312:JZ*")
     assert not {"MOD004", "MOD007"} & set(_rules_on_line_2(with_jz))
+
+
+def test_jz_beside_a_jw_line_of_the_same_drug(rituximab: str) -> None:
+    # 712.5 mg given (line 2, JZ) and a JW line 3 for 87.5 mg discarded: JZ contradicts it.
+    jw_line = (
+        "LX*3~\nSV1*HC:J9312:JW*5.00*UN*9*11**1~\nDTP*472*D8*20251115~\n"
+        "LIN**N4*50242005121~\nCTP****8.75*ML~\n"
+    )
+    text = rituximab.replace("SV1*HC:J9312*", "SV1*HC:J9312:JZ*").replace(
+        "SE*31*0711~", jw_line + "SE*36*0711~"
+    )
+    assert "MOD008" in _rules_on_line_2(text)
+    assert "MOD008" not in _rules_on_line_2(rituximab.replace("SV1*HC:J9312*", "SV1*HC:J9312:JZ*"))

@@ -49,6 +49,20 @@ def with_mue(ctx: RuleContext) -> pl.LazyFrame:
     return _with_mue(ctx)
 
 
+def with_line_mue(ctx: RuleContext, rows: pl.LazyFrame) -> pl.LazyFrame:
+    """``rows`` (some of the batch's lines) with the MUE :func:`with_mue` gives their line:
+    ``_mue``, ``_service_text`` and ``_mue_release``, null where the line has none. For a
+    rule that weighs a figure of its own against the MUE (a units fix, say)."""
+    mue = with_mue(ctx).select(
+        c.CLAIM_KEY,
+        c.LINE_NO,
+        pl.col("_mue").alias("_line_mue"),
+        pl.col("_service_text").alias("_mue_service_text"),
+        pl.col("mue_release").alias("_mue_release"),
+    )
+    return rows.join(mue, on=[c.CLAIM_KEY, c.LINE_NO], how="left", maintain_order="left")
+
+
 def _mue_facts(ctx: RuleContext, keys: pl.LazyFrame) -> pl.LazyFrame:
     return ctx.refdata.lookup(
         keys,

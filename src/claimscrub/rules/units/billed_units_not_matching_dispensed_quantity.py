@@ -8,6 +8,7 @@ from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
+from claimscrub.rules.mue.common import with_line_mue
 from claimscrub.rules.registry import rule
 from claimscrub.rules.units.common import (
     CHECK_CONFLICT,
@@ -29,7 +30,7 @@ _REPORT, _SKIP = "report", "skip"
     carc="CO-16",
     rarc=("M53",),
     fix=Applicability.UNSAFE,
-    requires=("hcpcs", "ndc_hcpcs"),
+    requires=("hcpcs", "ndc_hcpcs", "mue"),
     inputs=(c.HCPCS, c.UNITS, c.NDC, c.NDC_QTY, c.NDC_UNIT, c.DOS_FROM),
     options={"conflicting_crosswalk_rows": _REPORT},
     source="CMS ASP NDC-HCPCS crosswalk; CMS RAC issue 0074 (round up); rules.md R-UNIT-1, R-UNIT-4",
@@ -85,7 +86,10 @@ def billed_units_not_matching_dispensed_quantity(ctx: RuleContext) -> Finding:
 
     ## Fix
     Unsafe: sets `units` to the converted quantity. Check that the NDC quantity is what
-    was dispensed; line charges are not recomputed.
+    was dispensed; line charges are not recomputed. No fix when the converted units are
+    more than the line's MUE under the payer pack (the message says so): then the NDC
+    quantity is the likelier error (1000 mL of Atgam typed for 1000 mg gives 200 units
+    against an MUE of 15).
 
     ## Options
     - `conflicting_crosswalk_rows` ("report" | "skip", default "report"): 19 crosswalk
@@ -166,10 +170,32 @@ def billed_units_not_matching_dispensed_quantity(ctx: RuleContext) -> Finding:
     as_containers = pl.col("_ndc_expected_containers").is_not_null() & billed_equals(
         pl.col("_ndc_expected_containers")
     )
+    violated = lines.with_columns(
+        _message=message, _expected=pl.col("_ndc_expected").cast(pl.Int64)
+    ).filter(~billed_equals(pl.col("_ndc_expected")) & ~as_containers)
+    # Units from a mistyped NDC quantity (1000 mL of Atgam for 1000 mg) can be many times
+    # what may be billed in a day: beyond the line's MUE the quantity is the likelier
+    # error, and setting the units to it would make the line certain to deny.
+    rows = with_line_mue(ctx, violated)
+    beyond_mue = (pl.col("_expected") > pl.col("_line_mue")).fill_null(False)
+    caution = (
+        pl.when(beyond_mue)
+        .then(
+            pl.format(
+                "; {} is more than the {} MUE of {} [MUE release {}], so the NDC quantity may be "
+                "the figure in error",
+                pl.col("_expected"),
+                pl.col("_mue_service_text"),
+                pl.col("_line_mue"),
+                pl.col("_mue_release"),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
     return Finding(
-        rows=lines.with_columns(_message=message, _expected=pl.col("_ndc_expected").cast(pl.Int64)),
-        violated=~billed_equals(pl.col("_ndc_expected")) & ~as_containers,
-        message="{_message}",
-        fix={"units": pl.col("_expected")},
+        rows=rows.with_columns(_caution=caution),
+        violated=pl.lit(True),
+        message="{_message}{_caution}",
+        fix={"units": pl.when(~beyond_mue).then(pl.col("_expected"))},
         fix_title="Bill {_expected|unit}",
     )
