@@ -76,6 +76,7 @@ class ScopeEntry:
     checks: tuple[str, ...]
     modifiers: tuple[Mapping[str, Any], ...]
     avoid: str
+    answer_note: str | None = None  # when the payer's answer depends on the payer
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ def scope_entries() -> dict[str, ScopeEntry]:
             checks=tuple(raw.get("checks") or ()),
             modifiers=modifiers,
             avoid=str(raw["avoid"]),
+            answer_note=raw.get("answer_note"),
         )
     return out
 

@@ -31,9 +31,10 @@ def denials(ctx: Context) -> list[dict[str, Any]]:
         if item.entry.general:
             text = f"{rule.code} {rule.name} ({severity}{where}): {rule.summary} Avoid: {avoid}"
         else:
+            note = f" ({item.entry.answer_note})" if item.entry.answer_note else ""
             text = (
                 f"{rule.code} {rule.name} ({severity}{where}): {rule.summary} "
-                f"Payer answer: {payer_answer(rule)}. Avoid: {avoid}"
+                f"Payer answer: {payer_answer(rule)}{note}. Avoid: {avoid}"
             )
         out.append(
             ctx.say(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from claimscrub.explain.scope import in_pack_list
+from claimscrub.explain.scope import in_pack_list, pack_claim_types
 from claimscrub.explain.sections.common import answer_codes, join_words
 from claimscrub.explain.statements import (
     curated_source,
@@ -147,7 +147,25 @@ def _settings(ctx: Context, pack: Pack, group: str) -> list[dict[str, Any]]:
         if settings.get("ndc_unit_me_accepted") is False:
             text += "; ME (milligram) is refused as the NDC unit"
         out.append(ctx.say(text + ".", src, group=group, pack=pack.name))
-    if settings.get("jw_jz_required") and "single_dose_container" in flags:
+    si = ctx.traits.opps_status_indicator
+    # MOD004's option names the status indicators OPPS pays separately (K, G by default).
+    paid = ctx.rules["MOD004"].options.get("separately_payable_status_indicators", [])
+    packaged = pack_claim_types(pack) == {"institutional"} and si not in paid
+    if (
+        settings.get("jw_jz_required")
+        and packaged
+        and ("single_dose_container" in flags or "injected" in flags)
+    ):
+        out.append(
+            ctx.say(
+                f"JW or JZ not needed on {ctx.on.isoformat()}: OPPS does not pay the code "
+                f"separately (status indicator {si or 'none'}), so no discarded amount is paid.",
+                src,
+                group=group,
+                pack=pack.name,
+            )
+        )
+    elif settings.get("jw_jz_required") and "single_dose_container" in flags:
         out.append(
             ctx.say(
                 f"JW or JZ required on single-dose-container drug lines on {ctx.on.isoformat()}.",

@@ -51,7 +51,9 @@ def _related(ctx: Context) -> list[dict[str, Any]]:
     for rel in sorted(ctx.doc["related"], key=lambda r: (order.index(r["relation"]), r["code"])):
         status = (rel["status"] or "unknown").replace("_", " ")
         described = rel["long_description"] or "not in the installed HCPCS releases"
-        facts = [f"1 unit = {rel['unit_text']}"] if rel["unit_text"] else []
+        # "per 5 mg" / "up to 125 mg" as HCPCS words them: "1 unit = 5 mg", "1 unit = up to 125 mg"
+        unit = (rel["unit_text"] or "").removeprefix("per ")
+        facts = [f"1 unit = {unit}"] if unit else []
         if rel["route"]:
             facts.append(f"route {rel['route']}")
         tail = f" ({'; '.join(facts)})" if facts else ""
@@ -62,7 +64,7 @@ def _related(ctx: Context) -> list[dict[str, Any]]:
         )
         out.append(
             ctx.say(
-                f"{rel['code']}: {described}{tail} — {status} on {ctx.on.isoformat()}.",
+                f"{rel['code']}: {described}{tail} — status on {ctx.on.isoformat()}: {status}.",
                 src,
                 group=_RELATION[rel["relation"]],
                 kind="related",

@@ -89,6 +89,19 @@ def code_diagnosis_sets() -> pl.DataFrame:
 
 
 @cache
+def medicare_coverage_documents() -> pl.DataFrame:
+    """``hcpcs`` and ``coverage`` (lcd / ncd): the kind of Medicare coverage document that
+    governs the code's diagnoses, for the codes whose curated entry names one."""
+    rows = [
+        {"hcpcs": code, "coverage": entry["medicare_coverage"]}
+        for entry in facts()["code_diagnoses"]
+        if entry.get("medicare_coverage")
+        for code in entry["hcpcs"]
+    ]
+    return pl.DataFrame(rows, schema={"hcpcs": pl.String, "coverage": pl.String})
+
+
+@cache
 def covered_organs() -> pl.DataFrame:
     """Organs the Medicare immunosuppressive benefit covers, with the first covered transplant date."""
     rows = [

@@ -6,6 +6,7 @@ import polars as pl
 
 from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
+from claimscrub.refdata import curated
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.diagnosis._common import has_modifier, is_medicare, line_support
 from claimscrub.rules.finding import Finding
@@ -46,8 +47,11 @@ def diagnosis_not_supporting_code(ctx: RuleContext) -> Finding:
     ## Why it matters
     Payers deny a drug line whose diagnosis does not fit it: commercial plans, Medicaid
     and Medicare Advantage with CARC 11, Original Medicare as not reasonable and
-    necessary (CARC 50 with RARC N115, decision based on the LCD). Tacrolimus billed
-    with rheumatoid arthritis, or belatacept with a liver transplant, are examples.
+    necessary (CARC 50) with a remark naming the coverage document: N115 for the oral
+    immunosuppressives, which LCD L33824 governs, N386 for equine ATG (J7504), which
+    NCD 260.7 governs (`medicare_coverage` in the curated file); no remark is predicted
+    for the codes for which rules.md names neither. Tacrolimus billed with rheumatoid
+    arthritis, or belatacept with a liver transplant, are examples.
 
     ## Example
     J7507 (tacrolimus, immediate release, oral, 1 mg) with the single diagnosis M06.9
@@ -72,7 +76,12 @@ def diagnosis_not_supporting_code(ctx: RuleContext) -> Finding:
     - Noridian retired DME MAC diagnosis list for immunosuppressive drugs; NCD 260.7.
     - ICD-10-CM tabular (billable codes), dataset `icd10cm`.
     """
-    lines = line_support(ctx).filter(~has_modifier("GY"))
+    documents = curated.medicare_coverage_documents().lazy().rename({"coverage": "_coverage"})
+    lines = (
+        line_support(ctx)
+        .filter(~has_modifier("GY"))
+        .join(documents, on=c.HCPCS, how="left", maintain_order="left")
+    )
     medicare = is_medicare()
     icd9_claim = pl.col(c.ICD9_DIAGNOSES).fill_null(False)
     only_not_covered = pl.col("_has_transplant_set") & (pl.col("_not_covered").list.len() > 0)
@@ -82,7 +91,11 @@ def diagnosis_not_supporting_code(ctx: RuleContext) -> Finding:
         message="no diagnosis on the line supports {hcpcs} ({_dx_list}); "
         "it is supported by {_supported_by}",
         carc=pl.when(medicare).then(pl.lit("CO-50")).otherwise(pl.lit("CO-11")),
-        rarc=pl.when(medicare)
+        # Medicare names the coverage document behind the denial: N115 for an LCD, N386
+        # for an NCD; none is predicted where no document is known for the code.
+        rarc=pl.when(medicare & (pl.col("_coverage") == "lcd"))
         .then(pl.lit(["N115"], dtype=pl.List(pl.String)))
+        .when(medicare & (pl.col("_coverage") == "ncd"))
+        .then(pl.lit(["N386"], dtype=pl.List(pl.String)))
         .otherwise(pl.lit([], dtype=pl.List(pl.String))),
     )
