@@ -171,7 +171,8 @@ def definition(ctx: Context) -> list[dict[str, Any]]:
             out.append(
                 say(
                     f"MUE, {row['service_type'].replace('_', ' ')} table: {row['mue_value']} "
-                    f"units {scope} (adjudication indicator {row['mai_description']}; "
+                    f"{'unit' if row['mue_value'] == 1 else 'units'} {scope} (adjudication "
+                    f"indicator {row['mai_description']}; "
                     f"rationale: {row['rationale']}).",
                     mue_src,
                     kind="mue",

@@ -9,7 +9,12 @@ from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
-from claimscrub.rules.units.common import expected_units_of, lines_jw_group, number_text
+from claimscrub.rules.units.common import (
+    counted_text,
+    expected_units_of,
+    lines_jw_group,
+    number_text,
+)
 
 
 def units_missing(_ctx: RuleContext | None = None) -> pl.Expr:
@@ -100,11 +105,11 @@ def billed_units_missing(ctx: RuleContext) -> Finding:
         pl.when(expected.is_not_null())
         .then(
             pl.format(
-                "; its {}, {} {}, is {} units of {} ({})",
+                "; its {}, {} {}, is {} of {} ({})",
                 source,
                 number_text(amount),
                 unit,
-                expected,
+                counted_text(expected, "unit"),
                 pl.col(c.HCPCS),
                 pl.col("_unit_label"),
             )

@@ -15,8 +15,8 @@ from claimscrub.rules.units.common import (
     billed_equals,
     billed_text,
     number_text,
-    quotient_text,
     rounding_text,
+    units_quotient_text,
     with_expected_units,
 )
 
@@ -156,9 +156,9 @@ def billed_units_not_matching_dispensed_quantity(ctx: RuleContext) -> Finding:
         .otherwise(pl.lit(""))
     )
     message = pl.format(
-        "{} is {} units of {}{}{}; {}{}",
+        "{} is {} of {}{}{}; {}{}",
         amounts,
-        quotient_text(pl.col("_ndc_num"), pl.col("_ndc_den")),
+        units_quotient_text(pl.col("_ndc_num"), pl.col("_ndc_den")),
         pl.col(c.HCPCS),
         unit_label,
         rounding_text(pl.col("_ndc_num"), pl.col("_ndc_den")),

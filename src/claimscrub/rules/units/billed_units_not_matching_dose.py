@@ -13,8 +13,8 @@ from claimscrub.rules.units.common import (
     billed_equals,
     billed_text,
     number_text,
-    quotient_text,
     rounding_text,
+    units_quotient_text,
     with_expected_units,
 )
 
@@ -80,10 +80,10 @@ def billed_units_not_matching_dose(ctx: RuleContext) -> Finding:
     """
     lines = with_expected_units(ctx).filter(pl.col("_dose_checkable"))
     message = pl.format(
-        "{} {} is {} units of {} ({}){}; {}",
+        "{} {} is {} of {} ({}){}; {}",
         number_text(pl.col(c.DOSE_AMOUNT)),
         pl.col(c.DOSE_UNIT).str.strip_chars(),
-        quotient_text(pl.col("_dose_num"), pl.col("_dose_den")),
+        units_quotient_text(pl.col("_dose_num"), pl.col("_dose_den")),
         pl.col(c.HCPCS),
         pl.col("_unit_label"),
         rounding_text(pl.col("_dose_num"), pl.col("_dose_den")),

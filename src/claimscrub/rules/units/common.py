@@ -133,6 +133,13 @@ def quotient_text(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     )
 
 
+def units_quotient_text(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """:func:`quotient_text` followed by 'unit' or 'units' ('1 unit', '4.2 units')."""
+    text = quotient_text(numerator, denominator)
+    word = pl.when(text == "1").then(pl.lit("unit")).otherwise(pl.lit("units"))
+    return pl.format("{} {}", text, word)
+
+
 def rounding_text(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """'' when the quotient is whole, else ', rounded up to 47' (its integer ceiling)."""
     return (
