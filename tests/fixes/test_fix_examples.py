@@ -146,7 +146,7 @@ def test_safe_fix_alone_leaves_unsafe_corrections_out(tmp_path: Path) -> None:
     written = json.loads(out.read_text())
     original, _ = to_json_document(read_claims([EXAMPLES / "immunosuppressants.json"]))
     assert written == original  # every fix in the example batch is unsafe
-    assert "unsafe fix(es) need --unsafe-fixes" in result.stderr
+    assert "unsafe fixes need --unsafe-fixes" in result.stderr
 
 
 def test_csv_input_gives_a_csv_with_only_the_fixed_cells_changed(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ from typing import Any, TextIO
 
 import jinja2
 
+from claimscrub.wording import counted
+
 # Above these sizes the page would get slow to open and search in a browser; the report says
 # what it left out and points to the complete machine-readable formats.
 TABLE_LIMIT = 10_000  # rows of the worklist table (most severe first)
@@ -286,7 +288,7 @@ def _group_skipped(skipped: list[dict[str, Any]]) -> list[tuple[str, list[str]]]
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 or word == "info" else f"{count:,} {word}s"
+    return counted(count, word, "info" if word == "info" else None, grouped=True)
 
 
 @dataclass

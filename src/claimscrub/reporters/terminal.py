@@ -15,6 +15,8 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.text import Text
 
+from claimscrub.wording import counted
+
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _SEVERITY_WORDS = {
     "error": ("error", "errors"),
@@ -130,10 +132,6 @@ def _input_line(item: dict[str, Any], kind: str) -> str:
     return f"{located}: {kind}{claim}: {item['reason']}"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def hidden_line(result: dict[str, Any]) -> str | None:
     """``3 findings below medium confidence not shown (--min-confidence).``, or None.
 
@@ -143,7 +141,7 @@ def hidden_line(result: dict[str, Any]) -> str | None:
     if not hidden:
         return None
     level = result.get("claimscrub", {}).get("min_confidence", "the minimum")
-    return f"{_plural(hidden, 'finding')} below {level} confidence not shown (--min-confidence)."
+    return f"{counted(hidden, 'finding')} below {level} confidence not shown (--min-confidence)."
 
 
 def footer(result: dict[str, Any], tally: Tally, console: Console) -> None:
@@ -158,20 +156,20 @@ def footer(result: dict[str, Any], tally: Tally, console: Console) -> None:
         for level, (one, many) in _SEVERITY_WORDS.items()
         if (n := tally.by_severity[level])
     )
-    found = f"{_plural(tally.findings, 'finding')}" + (f" ({severities})" if severities else "")
+    found = f"{counted(tally.findings, 'finding')}" + (f" ({severities})" if severities else "")
     console.print(
         Text(
-            f"Checked {_plural(s['claims'], 'claim')} ({_plural(s['lines'], 'line')}): "
+            f"Checked {counted(s['claims'], 'claim')} ({counted(s['lines'], 'line')}): "
             f"{s['error']} with errors, "
             f"{s['warning']} with warnings, {s['clean']} clean; {found}; "
-            f"{_plural(s['rejected_input'], 'input')} rejected.",
+            f"{counted(s['rejected_input'], 'input')} rejected.",
             style="bold",
         )
     )
     if tally.fixable:
         console.print(
             Text(
-                f"{_plural(tally.fixable, 'finding')} {'carries' if tally.fixable == 1 else 'carry'}"
+                f"{counted(tally.fixable, 'finding')} {'carries' if tally.fixable == 1 else 'carry'}"
                 " a fix (see --fix / --unsafe-fixes).",
                 style="dim",
             )
@@ -183,7 +181,7 @@ def footer(result: dict[str, Any], tally: Tally, console: Console) -> None:
     if skipped:
         console.print(
             Text(
-                f"{_plural(len(skipped), 'rule')} skipped for lack of input data "
+                f"{counted(len(skipped), 'rule')} skipped for lack of input data "
                 f"({', '.join(item['rule'] for item in skipped)}).",
                 style="dim",
             )

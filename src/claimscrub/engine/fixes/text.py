@@ -8,6 +8,7 @@ from claimscrub.diagnostics import Applicability
 from claimscrub.engine.fixes.output import FixedOutput
 from claimscrub.engine.fixes.records import edit_order, show_value
 from claimscrub.engine.fixes.run import FixRun
+from claimscrub.wording import counted
 
 
 def diff_lines(run: FixRun, outputs: Sequence[FixedOutput] = ()) -> list[str]:
@@ -43,21 +44,31 @@ def diff_lines(run: FixRun, outputs: Sequence[FixedOutput] = ()) -> list[str]:
 def summary_line(run: FixRun, outputs: Sequence[FixedOutput] = (), *, dry_run: bool = False) -> str:
     """One line: what was (or would be) fixed, what remains, what was written."""
     verb = "Would fix" if dry_run else "Fixed"
+    remain = run.report.findings.height
     text = (
-        f"{verb} {run.fixed_findings} of {run.original_findings} findings "
-        f"({len(run.edits)} field edit(s), {run.passes} pass(es)); "
-        f"{run.report.findings.height} finding(s) remain"
+        f"{verb} {run.fixed_findings} of {counted(run.original_findings, 'finding')} "
+        f"({counted(len(run.edits), 'field edit')}, {counted(run.passes, 'pass', 'passes')}); "
+        f"{counted(remain, 'finding')} {'remains' if remain == 1 else 'remain'}"
     )
     if run.held:
-        text += f"; {len(run.held)} fix(es) held back"
+        text += f"; {counted(len(run.held), 'fix', 'fixes')} held back"
     if not run.converged:
-        text += f"; stopped after {run.passes} passes with {run.pending} edit(s) still to apply"
+        text += (
+            f"; stopped after {counted(run.passes, 'pass', 'passes')} with "
+            f"{counted(run.pending, 'edit')} still to apply"
+        )
     remaining = run.remaining_fixable()
     hints = []
     if not run.unsafe and remaining.get(Applicability.UNSAFE.value):
-        hints.append(f"{remaining['unsafe']} unsafe fix(es) need --unsafe-fixes")
+        n = remaining["unsafe"]
+        verb_needs = "needs" if n == 1 else "need"
+        hints.append(f"{counted(n, 'unsafe fix', 'unsafe fixes')} {verb_needs} --unsafe-fixes")
     if remaining.get(Applicability.DISPLAY_ONLY.value):
-        hints.append(f"{remaining['display-only']} display-only fix(es) are for a person to make")
+        n = remaining["display-only"]
+        hints.append(
+            f"{counted(n, 'display-only fix', 'display-only fixes')} "
+            f"{'is' if n == 1 else 'are'} for a person to make"
+        )
     if hints:
         text += " (" + "; ".join(hints) + ")"
     return text + "."
