@@ -865,17 +865,16 @@ def _applying_to_no_line(
     # share its answer: one test per function and options.
     tests: dict[str, pl.Expr] = {}
     test_of: dict[str, str] = {}  # rule code -> its test's name in ``tests``
-    named: dict[tuple[Any, str], str] = {}
+    named: dict[Hashable, str] = {}
     for rule in rules:
         if rule.applies_when is None:
             continue
         ctx = context(rule)
-        key = (rule.applies_when, repr(sorted(ctx.options.items())))
+        key = _test_key(rule, ctx)
         if key not in named:
-            try:
-                test = rule.applies_when(ctx).fill_null(False).any()
-            except Exception:  # noqa: BLE001, S112 - the rule runs and reports it
-                continue
+            test = _applies_test(rule, ctx, key)
+            if test is None:
+                continue  # the test cannot be built: the rule runs and reports it
             named[key] = f"t{len(tests)}"
             tests[named[key]] = test
         test_of[rule.code] = named[key]
@@ -888,6 +887,35 @@ def _applying_to_no_line(
         return set()
     false = {name for name, some_line in _answers(lines, tests).items() if some_line is False}
     return {code for code, name in test_of.items() if name in false}
+
+
+# The ``applies_when`` tests, kept across batches: building some forty expressions cost a
+# claim checked through the API about a millisecond and a half. A test reads only the
+# rule's options, its packs and whether there is history, which the key holds (the packs
+# by identity; the entry keeps them alive, so an identity is never reused while cached).
+_TESTS: dict[Hashable, tuple[pl.Expr | None, tuple[object, ...]]] = {}
+_TESTS_MAX = 2_000
+
+
+def _test_key(rule: Rule, ctx: RuleContext) -> Hashable:
+    packs = tuple((name, id(pack)) for name, pack in sorted(ctx.packs.items()))
+    options = repr(sorted(ctx.options.items()))
+    return (rule.applies_when, options, packs, ctx.history is None)
+
+
+def _applies_test(rule: Rule, ctx: RuleContext, key: Hashable) -> pl.Expr | None:
+    """The rule's ``applies_when`` as one any() expression (None when it cannot be built)."""
+    if key in _TESTS:
+        return _TESTS[key][0]
+    assert rule.applies_when is not None
+    try:
+        test: pl.Expr | None = rule.applies_when(ctx).fill_null(False).any()
+    except Exception:  # noqa: BLE001
+        test = None
+    if len(_TESTS) >= _TESTS_MAX:
+        _TESTS.clear()
+    _TESTS[key] = (test, tuple(ctx.packs.values()))
+    return test
 
 
 def _answers(lines: pl.DataFrame, tests: dict[str, pl.Expr]) -> dict[str, bool | None]:
