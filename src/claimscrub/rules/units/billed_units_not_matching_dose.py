@@ -6,14 +6,24 @@ import polars as pl
 
 from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
+from claimscrub.rules.coding.facts import route_class
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
 from claimscrub.rules.units.common import (
+    JW,
+    SCALE,
+    amount_dimension,
     billed_equals,
     billed_text,
+    ceil_div,
+    has_modifier,
     number_text,
+    positive,
+    ratio,
     rounding_text,
+    scaled,
+    scaled_amount,
     units_quotient_text,
     with_expected_units,
 )
@@ -39,9 +49,15 @@ def billed_units_not_matching_dose(ctx: RuleContext) -> Finding:
     CMS HCPCS long descriptor in force on the date of service, e.g. J7504 "250 mg".
     g, mg and mcg convert to each other, as do L and mL; other units must match
     exactly. `units = ceil(dose / unit)` is computed with exact integer arithmetic and
-    must equal the billed units (SV104 / SV205). A dose in mL for a code billed by
-    mass (Atgam: 20 mL) cannot be converted without the product's concentration and
-    is left to UNT001, which converts the NDC quantity.
+    must equal the billed units (SV104 / SV205).
+
+    A dose in mL for an injected code billed by mass (Atgam: 20 mL) needs the
+    product's concentration. A line with an NDC quantity is UNT001's, which converts
+    it. Otherwise the units per mL come from the CMS crosswalk: the line's NDC when it
+    is listed under the code in mL, or, for a line without an NDC, every NDC listed
+    under the code when all are measured in mL at the same units per mL (J7504 has one
+    product, Atgam at 50 mg/mL: 20 mL is 4 units). Codes whose products differ in
+    concentration are not converted.
 
     Lines are left to their siblings when: the code is invalid on the date of service
     (COD001); the line's NDC is listed only under other codes (COD003, COD004); the line
@@ -78,7 +94,7 @@ def billed_units_not_matching_dose(ctx: RuleContext) -> Finding:
     - CMS RAC approved issue 0074 (excessive or insufficient drug units; round up).
     - rules.md R-UNIT-1, R-UNIT-4 (Atgam example), R-MOD-4.
     """
-    lines = with_expected_units(ctx).filter(pl.col("_dose_checkable"))
+    lines = with_expected_units(ctx)
     message = pl.format(
         "{} {} is {} of {} ({}){}; {}",
         number_text(pl.col(c.DOSE_AMOUNT)),
@@ -89,12 +105,131 @@ def billed_units_not_matching_dose(ctx: RuleContext) -> Finding:
         rounding_text(pl.col("_dose_num"), pl.col("_dose_den")),
         billed_text(),
     )
+    by_mass = lines.filter(pl.col("_dose_checkable")).with_columns(
+        _message=message, _expected=pl.col("_dose_expected")
+    )
     return Finding(
-        rows=lines.with_columns(
-            _message=message, _expected=pl.col("_dose_expected").cast(pl.Int64)
-        ),
-        violated=~billed_equals(pl.col("_dose_expected")),
+        rows=pl.concat([_rows(by_mass), _rows(_millilitre_doses(ctx, lines))]),
+        violated=~billed_equals(pl.col("_expected")),
         message="{_message}",
         fix={"units": pl.col("_expected")},
         fix_title="Bill {_expected|unit}",
+    )
+
+
+def _rows(lines: pl.LazyFrame) -> pl.LazyFrame:
+    return lines.select(
+        c.CLAIM_KEY, c.LINE_NO, c.UNITS, "_message", pl.col("_expected").cast(pl.Int64)
+    )
+
+
+def _millilitre_doses(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Lines whose dose is a volume for an injected code billed by mass, that UNT001
+    cannot check from an NDC quantity, with ``_message`` and ``_expected``.
+
+    The product's units per mL come from the line's NDC when the crosswalk lists it
+    under the code with a package size above one (mL); else, for a line without an NDC,
+    from the crosswalk release used for the date when every NDC it lists under the code
+    is measured in mL with the same units per mL: the concentration is then known
+    whichever product was given (Atgam, 50 mg/mL, the only J7504 product)."""
+    dose_ml = (amount_dimension(pl.col(c.DOSE_UNIT)) == "volume").fill_null(False)
+    lines = lines.filter(
+        ~pl.col("_dose_checkable")
+        & ~pl.col("_ndc_checkable")
+        & pl.col("_code_valid")
+        & positive(pl.col(c.UNITS))
+        & positive(pl.col(c.DOSE_AMOUNT))
+        & dose_ml
+        & (pl.col("_unit_dim") == "mass").fill_null(False)
+        & (route_class(pl.col("_route")) == "parenteral").fill_null(False)
+        & ~pl.col("_ndc_other_code")
+        & ~has_modifier(JW)
+    )
+    line_product = pl.col("_ndc_on_code") & (pl.col("_xw_size") > 1).fill_null(False)
+    lines = lines.join(
+        _code_concentrations(ctx, lines.filter(pl.col(c.NDC).is_null())),
+        on=[c.HCPCS, c.DOS_FROM],
+        how="left",
+        nulls_equal=True,
+    )
+    from_code = ~line_product & pl.col(c.NDC).is_null() & pl.col("_o_num").is_not_null()
+    # Units per mL as an exact fraction: units per NDC over the mL per NDC.
+    per_ml_num = pl.when(line_product).then(pl.col("_upi_num")).when(from_code).then("_o_num")
+    per_ml_den = pl.when(line_product).then(pl.col("_upi_den")).when(from_code).then("_o_den")
+    lines = lines.with_columns(_per_ml_num=per_ml_num, _per_ml_den=per_ml_den).filter(
+        pl.col("_per_ml_num").is_not_null()
+    )
+    lines = lines.with_columns(
+        _ml_num=scaled_amount(pl.col(c.DOSE_AMOUNT)) * pl.col("_per_ml_num"),
+        _ml_den=pl.col("_per_ml_den") * SCALE,
+    )
+    product = (
+        pl.when(line_product)
+        .then(pl.format("NDC {}", pl.col("_ndc11")))
+        .when(pl.col("_o_ndcs") == 1)
+        .then(
+            pl.format(
+                "{} {}, the code's only NDC on crosswalk {}",
+                pl.col("_o_drug"),
+                pl.col("_o_ndc"),
+                pl.col("_o_release"),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "each of the {} NDCs crosswalk {} lists under the code",
+                pl.col("_o_ndcs"),
+                pl.col("_o_release"),
+            )
+        )
+    )
+    message = pl.format(
+        "{} mL is {} of {} ({}){} at {} units per mL ({}); {}",
+        number_text(pl.col(c.DOSE_AMOUNT)),
+        units_quotient_text(pl.col("_ml_num"), pl.col("_ml_den")),
+        pl.col(c.HCPCS),
+        pl.col("_unit_label"),
+        rounding_text(pl.col("_ml_num"), pl.col("_ml_den")),
+        number_text(ratio(pl.col("_per_ml_num"), pl.col("_per_ml_den"))),
+        product,
+        billed_text(),
+    )
+    return lines.with_columns(
+        _message=message, _expected=ceil_div(pl.col("_ml_num"), pl.col("_ml_den"))
+    )
+
+
+def _code_concentrations(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Per (code, date) of ``lines``: the units per mL shared by every NDC the crosswalk
+    lists under the code (``_o_num / _o_den``), when all are measured in mL and agree;
+    ``_o_ndcs`` (how many), the first one's ``_o_ndc`` and ``_o_drug``, ``_o_release``."""
+    listed = ctx.refdata.lookup(
+        lines.select(c.HCPCS, c.DOS_FROM).unique(),
+        "ndc_hcpcs",
+        on={c.HCPCS: "hcpcs_code"},
+        as_of=c.DOS_FROM,
+        columns={
+            "ndc11": "_o_ndc",
+            "drug_name": "_o_drug",
+            "pkg_size": "_o_size",
+            "pkg_qty": "_o_qty",
+            "bill_units_per_ndc": "_o_units",
+        },
+    ).filter(pl.col("_o_ndc").is_not_null())
+    listed = listed.with_columns(
+        _o_num=scaled(pl.col("_o_units")) * SCALE,
+        _o_den=scaled(pl.col("_o_size")) * scaled(pl.col("_o_qty")),
+        _o_ml=(pl.col("_o_size") > 1) & positive(pl.col("_o_qty")) & positive(pl.col("_o_units")),
+    ).with_columns(_o_per_ml=(pl.col("_o_num") / pl.col("_o_den")).round(9))
+    return (
+        listed.group_by(c.HCPCS, c.DOS_FROM)
+        .agg(
+            pl.col("_o_ndc").n_unique().alias("_o_ndcs"),
+            pl.col("_o_ml").all().alias("_o_all_ml"),
+            pl.col("_o_per_ml").n_unique().alias("_o_concentrations"),
+            pl.col("_o_ndc", "_o_drug", "_o_num", "_o_den").first(),
+            pl.col("ndc_hcpcs_release").first().alias("_o_release"),
+        )
+        .filter(pl.col("_o_all_ml") & (pl.col("_o_concentrations") == 1))
+        .drop("_o_all_ml", "_o_concentrations")
     )
