@@ -51,8 +51,8 @@ def with_mue(ctx: RuleContext) -> pl.LazyFrame:
 
 def with_line_mue(ctx: RuleContext, rows: pl.LazyFrame) -> pl.LazyFrame:
     """``rows`` (some of the batch's lines) with the MUE :func:`with_mue` gives their line:
-    ``_mue``, ``_service_text`` and ``_mue_release``, null where the line has none. For a
-    rule that weighs a figure of its own against the MUE (a units fix, say)."""
+    ``_line_mue``, ``_mue_service_text`` and ``_mue_release``, null where the line has
+    none. For a rule that weighs a figure of its own against the MUE (a units fix, say)."""
     mue = with_mue(ctx).select(
         c.CLAIM_KEY,
         c.LINE_NO,
