@@ -77,6 +77,9 @@ class ScopeEntry:
     modifiers: tuple[Mapping[str, Any], ...]
     avoid: str
     answer_note: str | None = None  # when the payer's answer depends on the payer
+    # Original Medicare's answer when it differs from the rule's: {carc, rarc?}; rarc maps
+    # the code's curated Medicare coverage document (lcd / ncd) to a remark code.
+    medicare_answer: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def scope_entries() -> dict[str, ScopeEntry]:
             modifiers=modifiers,
             avoid=str(raw["avoid"]),
             answer_note=raw.get("answer_note"),
+            medicare_answer=raw.get("medicare_answer"),
         )
     return out
 

@@ -12,16 +12,18 @@ if TYPE_CHECKING:
     from claimscrub.rules.registry import Rule
 
 
-def payer_answer(rule: Rule) -> str:
-    """'CO-50 (the payer ...: not covered because ...) + RARC M119 (...)' in our words."""
-    if not rule.carc:
+def payer_answer(rule: Rule, carc: str | None = None, rarcs: Sequence[str] | None = None) -> str:
+    """'CO-50 (the payer ...: not covered because ...) + RARC M119 (...)' in our words;
+    ``carc`` / ``rarcs`` replace the rule's own when given."""
+    carc = carc or rule.carc
+    if not carc:
         return "no payer answer (an information finding)"
     meanings = curated.denial_code_meanings()
-    group, _, reason = rule.carc.partition("-")
+    group, _, reason = carc.partition("-")
     group_text = meanings["groups"].get(group, group).split(" - ")[0]
     reason_text = meanings["carc"].get(reason, f"reason {reason}")
-    parts = [f"{rule.carc} ({group_text}: {reason_text})"]
-    for rarc in rule.rarc:
+    parts = [f"{carc} ({group_text}: {reason_text})"]
+    for rarc in rule.rarc if rarcs is None else rarcs:
         meaning = meanings["rarc"].get(rarc)
         parts.append(f"{rarc} ({meaning})" if meaning else rarc)
     return " + ".join(parts)

@@ -12,9 +12,29 @@ from typing import TYPE_CHECKING, Any
 
 from claimscrub.explain.sections.common import option_text, payer_answer, under
 from claimscrub.explain.statements import rule_source
+from claimscrub.refdata import curated
 
 if TYPE_CHECKING:
     from claimscrub.explain.builder import Context
+    from claimscrub.explain.scope import Applicable
+
+
+_ORIGINAL_MEDICARE = ("dme_mac", "ab_mac")
+
+
+def _medicare_answer(ctx: Context, item: Applicable) -> tuple[str, list[str]] | None:
+    """Original Medicare's (CARC, RARCs) (``medicare_answer`` of the rule's scope entry)
+    when every pack the rule fires under here is Original Medicare; else None."""
+    spec = item.entry.medicare_answer
+    if not spec or not item.packs:
+        return None
+    contractors = {ctx.pack(name).settings_on(ctx.on).get("contractor") for name in item.packs}
+    if not contractors <= set(_ORIGINAL_MEDICARE):
+        return None
+    documents = curated.medicare_coverage_documents()
+    kinds = documents.filter(documents["hcpcs"] == ctx.code)["coverage"].to_list()
+    by_kind = spec.get("rarc") or {}
+    return str(spec["carc"]), [by_kind[kind] for kind in kinds[:1] if kind in by_kind]
 
 
 def denials(ctx: Context) -> list[dict[str, Any]]:
@@ -28,13 +48,15 @@ def denials(ctx: Context) -> list[dict[str, Any]]:
         severity = "/".join(severities)
         avoid = option_text(item.entry.avoid, rule)
         where = under(ctx, item.packs)
+        medicare = _medicare_answer(ctx, item)
+        carc, rarcs = medicare if medicare else (rule.carc, list(rule.rarc))
         if item.entry.general:
             text = f"{rule.code} {rule.name} ({severity}{where}): {rule.summary} Avoid: {avoid}"
         else:
-            note = f" ({item.entry.answer_note})" if item.entry.answer_note else ""
+            note = f" ({item.entry.answer_note})" if item.entry.answer_note and not medicare else ""
             text = (
                 f"{rule.code} {rule.name} ({severity}{where}): {rule.summary} "
-                f"Payer answer: {payer_answer(rule)}{note}. Avoid: {avoid}"
+                f"Payer answer: {payer_answer(rule, carc, rarcs)}{note}. Avoid: {avoid}"
             )
         out.append(
             ctx.say(
@@ -45,8 +67,8 @@ def denials(ctx: Context) -> list[dict[str, Any]]:
                 rule=rule.code,
                 name=rule.name,
                 severity=severity,
-                carc=rule.carc,
-                rarc=list(rule.rarc),
+                carc=carc,
+                rarc=rarcs,
                 packs=list(item.packs),
                 avoid=avoid,
             )
