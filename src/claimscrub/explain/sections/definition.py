@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from claimscrub.explain.facts import jsonable
@@ -178,6 +179,20 @@ def definition(ctx: Context) -> list[dict[str, Any]]:
                     kind="mue",
                     group="Medically unlikely edits",
                     data={k: row[k] for k in ("service_type", "mue_value", "mai")},
+                )
+            )
+        start = mue_src.get("effective_from")
+        if start is not None and (ctx.on - dt.date.fromisoformat(str(start))).days > 365:
+            # MUEs are revised quarterly; the bundled release may no longer be CMS's.
+            out.append(
+                say(
+                    f"These MUEs are from release {mue_src['release']}, more than a year "
+                    f"before {ctx.on.isoformat()}: CMS revises MUEs quarterly, so the values "
+                    "in force may differ (for a 90-day supply above all); import a newer "
+                    "release with `claimscrub refdata import`.",
+                    mue_src,
+                    kind="mue_age",
+                    group="Medically unlikely edits",
                 )
             )
     else:

@@ -24,13 +24,15 @@ from claimscrub.rules.registry import rule
     applies_when=b.benefit_applies,
 )
 def part_b_id_line_not_immunosuppressive(ctx: RuleContext) -> Finding:
-    """A line for a Part B-ID enrollee is not an immunosuppressive drug.
+    """A line for a Part B-ID enrollee bills a code CMS does not type an immunosuppressive drug.
 
     ## What it checks
     Lines under a pack with the Medicare immunosuppressive drug benefit for patients with
     `part_b_id: true`, whose code is valid on the date of service and is not an
     immunosuppressive drug (CMS type of service G). Pharmacy supply fee lines (Q0510 -
-    Q0512) are accepted while the option `supply_fees_payable` is true.
+    Q0512) are accepted while the option `supply_fees_payable` is true. The test is the
+    CMS type of service, not pharmacology: belatacept (J0485) is typed P, so its line is
+    reported, and whether Part B-ID pays it is a question rules.md leaves open.
 
     ## Why it matters
     Part B-ID (Consolidated Appropriations Act 2021 §402, from 2023) covers only
@@ -66,7 +68,8 @@ def part_b_id_line_not_immunosuppressive(ctx: RuleContext) -> Finding:
         rows=lines.filter(pl.col(c.PART_B_ID).fill_null(False)),
         violated=pl.col("hcpcs_valid").fill_null(False) & ~pl.col(b.IMMUNO) & ~fee_allowed,
         message=(
-            "{hcpcs} ({_descriptor}) on {dos_from} is not an immunosuppressive drug; the "
-            "patient's Part B-ID covers immunosuppressive drugs only"
+            "{hcpcs} ({_descriptor}) on {dos_from} is not typed an immunosuppressive drug in "
+            "the CMS HCPCS file (type of service G); the patient's Part B-ID covers "
+            "immunosuppressive drugs only"
         ),
     )
