@@ -119,9 +119,12 @@ def gather(refdata: RefData, parsed: NdcParse, on: dt.date) -> dict[str, Any]:
                 "ndc11": target,
                 "ndc": _hyphenated(target),
             }
+            # The crosswalk lists Part B-priced NDCs only, not every product: it narrows
+            # the reading, an NDC directory would settle it (rules.md R-NDC-2).
             doc["resolution"] = (
                 f"resolved by the crosswalk: only {layout} candidate {target} "
-                f"is listed on {release}"
+                f"is listed on {release}; the crosswalk is not an NDC directory, so confirm "
+                "the 11 digits against the package"
             )
         elif listed:
             doc["resolution"] = (
