@@ -154,8 +154,9 @@ def _drug(ctx: Context) -> list[dict[str, Any]]:
         )
         out.append(
             ctx.say(
-                f"CMS types the code an immunosuppressive drug (type of service {g}){needs}: the "
-                "Medicare immunosuppressive drug benefit governs it.",
+                f"CMS types the code an immunosuppressive drug (type of service {g}){needs}: "
+                "when a DME MAC is billed, the Medicare immunosuppressive drug benefit governs "
+                "it.",
                 refdata_source(ctx.doc["indicators"]["source"]),
                 group="Drug",
                 data={"type_of_service": sorted(tos)},
