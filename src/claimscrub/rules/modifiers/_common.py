@@ -25,6 +25,7 @@ __all__ = [
     "jz_added_when_nothing_discarded",
     "modifier_list",
     "normalised",
+    "with_claim_jw_line",
     "with_jw_jz_context",
 ]
 
@@ -61,17 +62,8 @@ def with_jw_jz_context(
     covers this line) and ``_packaged`` (an institutional line whose code OPPS does not
     pay separately on the date, status indicator not in ``indicators``: no modifier is
     needed)."""
-    jw_lines = (
-        ctx.lines.filter(has_modifier("JW"))
-        .select(c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
-        .unique()
-        .with_columns(pl.lit(True).alias("_jw_line"))
-    )
-    lines = lines.join(
-        jw_lines, on=[c.CLAIM_KEY, c.HCPCS, c.DOS_FROM], how="left", nulls_equal=True
-    )
     lines = ctx.refdata.lookup(
-        lines,
+        with_claim_jw_line(ctx, lines),
         "opps",
         on={c.HCPCS: "hcpcs_code"},
         as_of=c.DOS_FROM,
@@ -79,9 +71,20 @@ def with_jw_jz_context(
     )
     institutional = (pl.col(c.CLAIM_TYPE) == "institutional").fill_null(False)
     paid_separately = pl.col("_si").is_in(indicators).fill_null(False)
-    return lines.with_columns(
-        pl.col("_jw_line").fill_null(False), (institutional & ~paid_separately).alias("_packaged")
+    return lines.with_columns((institutional & ~paid_separately).alias("_packaged"))
+
+
+def with_claim_jw_line(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``lines`` with ``_jw_line``: the claim has a JW line of the same code and date."""
+    jw_lines = (
+        ctx.lines.filter(has_modifier("JW"))
+        .select(c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
+        .unique()
+        .with_columns(pl.lit(True).alias("_jw_line"))
     )
+    return lines.join(
+        jw_lines, on=[c.CLAIM_KEY, c.HCPCS, c.DOS_FROM], how="left", nulls_equal=True
+    ).with_columns(pl.col("_jw_line").fill_null(False))
 
 
 def jz_added_when_nothing_discarded() -> pl.Expr:

@@ -8,7 +8,7 @@ from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
-from claimscrub.rules.modifiers._common import has_modifier, normalised
+from claimscrub.rules.modifiers._common import has_modifier, normalised, with_claim_jw_line
 from claimscrub.rules.registry import rule
 from claimscrub.rules.units.common import number_text
 
@@ -68,16 +68,8 @@ def jz_with_discarded_drug(ctx: RuleContext) -> Finding:
     - CMS JW/JZ modifier policy (JZ from 2023-07-01); CGS JW/JZ article (2023).
     - rules.md §5 (JW, JZ rows), R-MOD-4, §8 MODIFIER_CONFLICT.
     """
-    jw_lines = (
-        ctx.lines.filter(has_modifier("JW"))
-        .select(c.CLAIM_KEY, c.HCPCS, c.DOS_FROM)
-        .unique()
-        .with_columns(pl.lit(True).alias("_jw_line"))
-    )
-    lines = ctx.lines.filter(has_modifier("JZ") & ~has_modifier("JW")).join(
-        jw_lines, on=[c.CLAIM_KEY, c.HCPCS, c.DOS_FROM], how="left", nulls_equal=True
-    )
-    jw_line = pl.col("_jw_line").fill_null(False)
+    lines = with_claim_jw_line(ctx, ctx.lines.filter(has_modifier("JZ") & ~has_modifier("JW")))
+    jw_line = pl.col("_jw_line")
     wasted = (pl.col(c.DISCARDED_AMOUNT) > 0).fill_null(False)
     why = (
         pl.when(jw_line)
