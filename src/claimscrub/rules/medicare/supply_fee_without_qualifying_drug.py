@@ -71,12 +71,15 @@ def supply_fee_without_qualifying_drug(ctx: RuleContext) -> Finding:
         & ~pl.col("hcpcs_valid").fill_null(False)
         & pl.col(b.FEE_QUALIFYING).is_null()
     ).fill_null(False)
-    lines = lines.with_columns(
-        any_immuno.alias("_any_immuno"),
-        any_oral.alias("_any_oral"),
-        pl.col(c.LINE_NO).filter(invalid).first().over(c.CLAIM_KEY).alias("_invalid_line"),
-        pl.col(c.HCPCS).filter(invalid).first().over(c.CLAIM_KEY).alias("_invalid_code"),
+    invalid_lines = (
+        lines.filter(invalid)
+        .group_by(c.CLAIM_KEY)
+        .agg(
+            pl.col(c.LINE_NO).min().alias("_invalid_line"),
+            pl.col(c.HCPCS).sort_by(c.LINE_NO).first().alias("_invalid_code"),
+        )
     )
+    lines = lines.with_columns(any_immuno.alias("_any_immuno"), any_oral.alias("_any_oral"))
     qualifying = pl.col(b.FEE_QUALIFYING)
     missing = ((qualifying == "immunosuppressive") & ~pl.col("_any_immuno")) | (
         (qualifying == "oral_or_immunosuppressive") & ~pl.col("_any_oral")
@@ -98,11 +101,14 @@ def supply_fee_without_qualifying_drug(ctx: RuleContext) -> Finding:
         )
         .otherwise(pl.lit(""))
     )
+    rows = (
+        lines.filter(qualifying.is_not_null() & missing.fill_null(False))
+        .join(invalid_lines, on=c.CLAIM_KEY, how="left", maintain_order="left")
+        .with_columns(needs.alias("_needs"), invalid_note.alias("_invalid_note"))
+    )
     return Finding(
-        rows=lines.filter(qualifying.is_not_null()).with_columns(
-            needs.alias("_needs"), invalid_note.alias("_invalid_note")
-        ),
-        violated=missing.fill_null(False),
+        rows=rows,
+        violated=pl.lit(True),
         message="Supply fee {hcpcs} on {dos_from} is billed without {_needs} on the same "
         "claim{_invalid_note}",
     )
