@@ -142,3 +142,13 @@ def test_two_listed_candidates_stay_ambiguous() -> None:
     listed = [c["ndc11"] for c in doc["candidates"] if c["listed"]]
     assert sorted(listed) == ["50090065500", "50090655000"]
     assert doc["resolution"].startswith("still ambiguous: 2 candidates are listed")
+
+
+def test_ndc_listed_under_two_codes_says_to_pick_the_matching_one() -> None:
+    # Teva cyclosporine 25 mg 00093-9018-65 is on the 2025-Q4 crosswalk under J7502 and J7515.
+    status, doc = ndc_json("00093901865", "2025-11-15")
+    assert status == 0
+    assert sorted({item["hcpcs_code"] for item in doc["crosswalk"]["items"]}) == ["J7502", "J7515"]
+    assert doc["crosswalk"]["note"].startswith("listed under 2 codes (J7502, J7515)")
+    _, text, _ = run("ndc", "00093901865", "--on", "2025-11-15")
+    assert "listed under 2 codes" in " ".join(text.split())

@@ -146,6 +146,13 @@ def gather(refdata: RefData, parsed: NdcParse, on: dt.date) -> dict[str, Any]:
         items.append(item)
     doc["listed"] = bool(items)
     doc["crosswalk"] = {"source": source_block(facts.source, on), "items": items}
+    if len(codes) > 1:
+        # CMS lists some NDCs under several codes (a 25 mg cyclosporine capsule under
+        # J7502 and J7515): which one describes the product is the biller's choice.
+        doc["crosswalk"]["note"] = (
+            f"listed under {len(codes)} codes ({', '.join(codes)}): bill the one whose "
+            "descriptor matches the product's strength, form and route (rules.md R-CODE-2)"
+        )
     return doc
 
 
@@ -203,6 +210,8 @@ def render_text(doc: dict[str, Any]) -> None:
             + "[/dim]"
         )
     console.print(f"  [dim]{NDC_COLUMNS_NOTE}[/dim]")
+    if crosswalk.get("note"):
+        console.print(f"  [yellow]{escape(crosswalk['note'])}[/yellow]")
 
 
 @click.command("ndc")
