@@ -46,7 +46,7 @@ from claimscrub.rules.coding.facts import FACTS, at_most_three_decimals, code_fa
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.ndc.normalise import hyphenated, with_ndc_parse
 from claimscrub.rules.querying import collect
-from claimscrub.rules.units.common import counted_text, number_text
+from claimscrub.rules.units.common import counted_text, items_reading, number_text
 
 ORAL = "oral"
 
@@ -68,9 +68,8 @@ def units_from_ndc_quantity(
     for one bottle of 100 capsules reads as 1 unit per capsule, not 5): no figure.
     """
     unit = ndc_unit.str.strip_chars().str.to_uppercase()
-    size_one = package_size == 1
-    oral_items = (code_route == ORAL) & (package_quantity == 1)
-    counts_items = ((unit == "UN") & (size_one | oral_items)) | ((unit == "ML") & ~size_one)
+    oral = (code_route == ORAL).fill_null(False)
+    counts_items = items_reading(unit, package_size, package_quantity, oral).is_not_null()
     milli = quantity * 1000
     exact_thousandths = at_most_three_decimals(quantity)
     usable = (

@@ -22,8 +22,8 @@ from claimscrub.rules.units.common import (
     positive,
     ratio,
     rounding_text,
-    scaled,
     scaled_amount,
+    units_per_item_fraction,
     units_quotient_text,
     with_expected_units,
 )
@@ -138,8 +138,7 @@ def _millilitre_doses(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
     # leaves few lines for the others.
     lines = lines.filter(pl.col(c.DOSE_UNIT).is_not_null() & ~pl.col("_dose_checkable"))
     lines = lines.filter(
-        ~pl.col("_dose_checkable")
-        & ~pl.col("_ndc_checkable")
+        ~pl.col("_ndc_checkable")
         & pl.col("_code_valid")
         & positive(pl.col(c.UNITS))
         & positive(pl.col(c.DOSE_AMOUNT))
@@ -217,12 +216,21 @@ def _code_concentrations(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
             "drug_name": "_o_drug",
             "pkg_size": "_o_size",
             "pkg_qty": "_o_qty",
+            "bill_units_per_pkg_item": "_o_item_units",
             "bill_units_per_ndc": "_o_units",
+            "units_check": "_o_check",
         },
     ).filter(pl.col("_o_ndc").is_not_null())
+    num, den = units_per_item_fraction(
+        pl.col("_o_item_units"),
+        pl.col("_o_units"),
+        pl.col("_o_size"),
+        pl.col("_o_qty"),
+        pl.col("_o_check"),
+    )
     listed = listed.with_columns(
-        _o_num=scaled(pl.col("_o_units")) * SCALE,
-        _o_den=scaled(pl.col("_o_size")) * scaled(pl.col("_o_qty")),
+        _o_num=num,
+        _o_den=den,
         _o_ml=(pl.col("_o_size") > 1) & positive(pl.col("_o_qty")) & positive(pl.col("_o_units")),
     ).with_columns(_o_per_ml=(pl.col("_o_num") / pl.col("_o_den")).round(9))
     return (

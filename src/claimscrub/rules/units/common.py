@@ -34,6 +34,7 @@ from claimscrub.refdata.curated import single_dose_containers
 from claimscrub.rules.batch import batch_shared, lines_with, rows_of
 from claimscrub.rules.modifier_terms import has_modifier as has_modifier
 from claimscrub.rules.querying import collect
+from claimscrub.wording import word_for
 
 __all__ = ["batch_shared"]  # re-exported: other rule packages import it from here
 
@@ -119,8 +120,7 @@ def number_text(expr: pl.Expr) -> pl.Expr:
 
 def counted_text(expr: pl.Expr, word: str) -> pl.Expr:
     """'1 unit' / '25 units': a number as :func:`number_text`, then the word it counts."""
-    plural = pl.when(expr == 1).then(pl.lit(word)).otherwise(pl.lit(word + "s"))
-    return pl.format("{} {}", number_text(expr.cast(pl.Float64)), plural)
+    return pl.format("{} {}", number_text(expr.cast(pl.Float64)), word_for(expr, word))
 
 
 def quotient_text(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
@@ -281,22 +281,32 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
         positive(pl.col(name))
         for name in ("_xw_size", "_xw_qty", "_xw_item_units", "_xw_ndc_units")
     )
-    rounded = pl.col("_xw_check") == CHECK_AGREE_ROUNDED
     on_code = pl.col("_xw_upi").is_not_null() & usable
+    upi_num, upi_den = units_per_item_fraction(
+        pl.col("_xw_item_units"),
+        pl.col("_xw_ndc_units"),
+        pl.col("_xw_size"),
+        pl.col("_xw_qty"),
+        pl.col("_xw_check"),
+    )
     return lines.with_columns(
         _ndc_on_code=on_code.fill_null(False),
         _ndc_other_code=(pl.col("_ndc_listed").fill_null(False) & ~pl.col("_xw_match")),
-        _upi_num=pl.when(on_code).then(
-            pl.when(rounded)
-            .then(scaled(pl.col("_xw_item_units")))
-            .otherwise(scaled(pl.col("_xw_ndc_units")) * SCALE)
-        ),
-        _upi_den=pl.when(on_code).then(
-            pl.when(rounded)
-            .then(scaled(pl.col("_xw_size")))
-            .otherwise(scaled(pl.col("_xw_size")) * scaled(pl.col("_xw_qty")))
-        ),
+        _upi_num=pl.when(on_code).then(upi_num),
+        _upi_den=pl.when(on_code).then(upi_den),
     )
+
+
+def units_per_item_fraction(
+    item_units: pl.Expr, ndc_units: pl.Expr, size: pl.Expr, qty: pl.Expr, check: pl.Expr
+) -> tuple[pl.Expr, pl.Expr]:
+    """A crosswalk row's exact billing units per item of PKG SIZE, as (numerator,
+    denominator) Int128: BILLUNITSPKG / (PKG SIZE x PKG QTY), or BILLUNITS / PKG SIZE
+    where CMS rounded the per-NDC figure up (``units_check`` agree_rounded)."""
+    rounded = check == CHECK_AGREE_ROUNDED
+    numerator = pl.when(rounded).then(scaled(item_units)).otherwise(scaled(ndc_units) * SCALE)
+    denominator = pl.when(rounded).then(scaled(size)).otherwise(scaled(size) * scaled(qty))
+    return numerator, denominator
 
 
 def lines_code_facts(ctx: RuleContext) -> pl.LazyFrame:
@@ -428,17 +438,11 @@ def _expected_units_steps() -> list[list[pl.Expr]]:
     unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
     size_one = pl.col("_xw_size") == 1
     oral = (pl.col("_route") == ORAL).fill_null(False)
-    # An oral package whose size already counts tablets but whose package quantity is
-    # above one is ambiguous (Prograf 5 mg 00469-0657-73: PKG SIZE 100, PKG QTY 5 for a
-    # 100-capsule bottle gives 1 unit per capsule): such rows are not converted.
-    single_package = pl.col("_xw_qty") == 1
-    reading = (
-        pl.when((unit == "UN") & (size_one | (oral & single_package)))
-        .then(pl.lit("UN"))
-        .when((unit == "ML") & ~size_one)
-        .then(pl.lit("ML"))
-        .when((unit == "ME") & (pl.col("_unit_dim") == _MASS) & pl.col("_unit_base").is_not_null())
-        .then(pl.lit("ME"))
+    reading = pl.coalesce(
+        items_reading(unit, pl.col("_xw_size"), pl.col("_xw_qty"), oral),
+        pl.when(
+            (unit == "ME") & (pl.col("_unit_dim") == _MASS) & pl.col("_unit_base").is_not_null()
+        ).then(pl.lit("ME")),
     )
     read_as = pl.col("_ndc_reading")
     qty = pl.col("_qty")
@@ -488,6 +492,29 @@ def _expected_units_steps() -> list[list[pl.Expr]]:
         ],
     ]
     return dose_steps + ndc_steps
+
+
+def items_reading(
+    unit: pl.Expr, package_size: pl.Expr, package_quantity: pl.Expr, oral: pl.Expr
+) -> pl.Expr:
+    """'UN' or 'ML' when an NDC quantity in ``unit`` (trimmed, upper case) counts items of
+    the crosswalk's PKG SIZE, else null.
+
+    UN counts items when the package size is one item (a vial, an ampule) or the code is
+    ``oral`` (tablets, capsules); ML counts mL when the package size is more than one (a
+    liquid measured in mL). An oral package whose size already counts tablets but whose
+    package quantity is above one is ambiguous (Prograf 5 mg 00469-0657-73: PKG SIZE 100,
+    PKG QTY 5 for a 100-capsule bottle gives 1 unit per capsule): not read. UNT001 and
+    the code-to-product rules (``rules/coding/product.py``) read quantities alike.
+    """
+    size_one = package_size == 1
+    oral_items = oral & (package_quantity == 1)
+    return (
+        pl.when((unit == "UN") & (size_one | oral_items))
+        .then(pl.lit("UN"))
+        .when((unit == "ML") & ~size_one)
+        .then(pl.lit("ML"))
+    )
 
 
 def billed_equals(expected: pl.Expr) -> pl.Expr:
