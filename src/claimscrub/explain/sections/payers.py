@@ -147,44 +147,32 @@ def _settings(ctx: Context, pack: Pack, group: str) -> list[dict[str, Any]]:
         if settings.get("ndc_unit_me_accepted") is False:
             text += "; ME (milligram) is refused as the NDC unit"
         out.append(ctx.say(text + ".", src, group=group, pack=pack.name))
+    jw_jz = _jw_jz_text(ctx, pack, flags) if settings.get("jw_jz_required") else None
+    if jw_jz:
+        out.append(ctx.say(jw_jz, src, group=group, pack=pack.name))
+    return out
+
+
+def _jw_jz_text(ctx: Context, pack: Pack, flags: Any) -> str | None:
+    """What a pack that requires JW/JZ means for this code, or None when nothing."""
+    on = ctx.on.isoformat()
+    single_dose, injected = "single_dose_container" in flags, "injected" in flags
     si = ctx.traits.opps_status_indicator
     # MOD004's option names the status indicators OPPS pays separately (K, G by default).
     paid = ctx.rules["MOD004"].options.get("separately_payable_status_indicators", [])
-    packaged = pack_claim_types(pack) == {"institutional"} and si not in paid
-    if (
-        settings.get("jw_jz_required")
-        and packaged
-        and ("single_dose_container" in flags or "injected" in flags)
-    ):
-        out.append(
-            ctx.say(
-                f"JW or JZ not needed on {ctx.on.isoformat()}: OPPS does not pay the code "
-                f"separately (status indicator {si or 'none'}), so no discarded amount is paid.",
-                src,
-                group=group,
-                pack=pack.name,
-            )
+    if (single_dose or injected) and pack_claim_types(pack) == {"institutional"} and si not in paid:
+        return (
+            f"JW or JZ not needed on {on}: OPPS does not pay the code separately (status "
+            f"indicator {si or 'none'}), so no discarded amount is paid."
         )
-    elif settings.get("jw_jz_required") and "single_dose_container" in flags:
-        out.append(
-            ctx.say(
-                f"JW or JZ required on single-dose-container drug lines on {ctx.on.isoformat()}.",
-                src,
-                group=group,
-                pack=pack.name,
-            )
+    if single_dose:
+        return f"JW or JZ required on single-dose-container drug lines on {on}."
+    if injected:
+        return (
+            f"JW or JZ required on {on} if the product comes in single-dose containers (the "
+            "bundled CMS files do not say whether it does)."
         )
-    elif settings.get("jw_jz_required") and "injected" in flags:
-        out.append(
-            ctx.say(
-                f"JW or JZ required on {ctx.on.isoformat()} if the product comes in "
-                "single-dose containers (the bundled CMS files do not say whether it does).",
-                src,
-                group=group,
-                pack=pack.name,
-            )
-        )
-    return out
+    return None
 
 
 def _lists(ctx: Context, pack: Pack, group: str) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ from claimscrub.rules.coding.facts import route_class
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.modifiers._common import (
-    has_modifier,
     jw_jz_required_and_absent,
     jz_added_when_nothing_discarded,
     with_jw_jz_context,
@@ -100,10 +99,7 @@ def jw_jz_missing_packaging_unknown(ctx: RuleContext) -> Finding:
     skipped = [str(code).strip().upper() for code in ctx.options.get("multi_dose_codes", [])]
     known = curated.single_dose_containers().get_column("hcpcs").to_list()
     lines = ctx.lines.filter(
-        pl.col("pack_jw_jz_required").fill_null(False)
-        & ~pl.col(c.HCPCS).is_in(known + skipped).fill_null(False)
-        & ~has_modifier("JW")
-        & ~has_modifier("JZ")
+        jw_jz_required_and_absent() & ~pl.col(c.HCPCS).is_in(known + skipped).fill_null(False)
     )
     lines = ctx.refdata.lookup(
         with_jw_jz_context(ctx, lines, indicators),
