@@ -62,6 +62,7 @@ from claimscrub.refdata.date_classes import class_start, class_starts
 from claimscrub.rules.batch import SMALL_BATCH, ClassedDate, with_column_replaced
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.querying import Running, collect, optimised, start
+from claimscrub.wording import word_for
 
 if TYPE_CHECKING:
     from claimscrub.payers.packs import Pack
@@ -118,8 +119,7 @@ def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 def _counted(expr: pl.Expr, dtype: pl.DataType, word: str) -> pl.Expr:
     """'1 unit' / '25 units' / '? units': a number and the word it counts."""
-    plural = pl.when(expr == 1).then(pl.lit(word)).otherwise(pl.lit(word + "s"))
-    return pl.format("{} {}", _text(expr, dtype), plural)
+    return pl.format("{} {}", _text(expr, dtype), word_for(expr, word))
 
 
 def format_template(template: str, schema: pl.Schema) -> pl.Expr:
