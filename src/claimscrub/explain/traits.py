@@ -20,7 +20,7 @@ immunosuppressive line the DME MAC benefit governs; ``supply_fee`` with
 ``oral_solid`` (oral and no liquid form), ``oral_drug``; ``injected`` (an injected route
 class), ``injected_dme_mue_zero`` (injected with a DME-supplier MUE of 0);
 ``single_dose_container``; ``diagnosis_sets`` / ``transplant_diagnosis_set`` (curated
-supporting diagnoses); ``drug_betos``; ``has_unit`` / ``unit_mass``.
+supporting diagnoses); ``off_label_diagnosis_sets`` (curated off-label uses); ``drug_betos``; ``has_unit`` / ``unit_mass``.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ TRAITS = (
     "oral_solid_products",
     "diagnosis_sets",
     "transplant_diagnosis_set",
+    "off_label_diagnosis_sets",
     "drug_betos",
     "has_unit",
     "unit_mass",
@@ -201,6 +202,9 @@ def code_traits(
         add("diagnosis_sets")
     if any(row["set"] == "transplant_covered_organ" for row in dx_sets):
         add("transplant_diagnosis_set")
+    off_label = curated.code_off_label_sets().filter(pl.col("hcpcs") == code)
+    if off_label.height:
+        add("off_label_diagnosis_sets")
     if betos in DRUG_BETOS:
         add("drug_betos")
     if unit_amount is not None:

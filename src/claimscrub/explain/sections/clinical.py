@@ -267,6 +267,7 @@ def _diagnoses(
                     },
                 )
             )
+    out += _off_label(ctx)
     if "transplant_covered_organ" in {row["set"] for row in rows}:
         name = "not_supporting_immunosuppressive_benefit"
         dx_set = facts["diagnosis_sets"][name]
@@ -284,6 +285,31 @@ def _diagnoses(
             )
         )
     return out
+
+
+def _off_label(ctx: Context) -> list[dict[str, Any]]:
+    """The code's curated off-label uses: one statement naming the sets and their codes."""
+    rows = curated.code_off_label_sets().filter(pl.col("hcpcs") == ctx.code).to_dicts()
+    if not rows:
+        return []
+    facts = curated.facts()
+    parts = []
+    for row in rows:
+        dx_set = facts["diagnosis_sets"][row["set"]]
+        codes = [e.get("code") or f"{e['prefix']}-" for e in dx_set["entries"]]
+        parts.append(f"{dx_set['title'].lower()} ({', '.join(codes)})")
+    dgn006 = ctx.rules.get("DGN006")
+    return [
+        ctx.say(
+            f"Beyond the codes above, it is used off its label for {join_words(parts)}: each "
+            "payer decides by its own policy whether that use is covered.",
+            curated_text_source(rows[0]["source"]),
+            also=[rule_source(dgn006)] if dgn006 else [],
+            group="Diagnoses that support the code",
+            kind="diagnoses",
+            data={"off_label_sets": [row["set"] for row in rows]},
+        )
+    ]
 
 
 def clinical(ctx: Context) -> list[dict[str, Any]]:

@@ -48,7 +48,7 @@ def facts() -> dict[str, Any]:
     for name, dx_set in doc["diagnosis_sets"].items():
         dx_set["source"] = cite(dx_set["source"], f"diagnosis_sets.{name}")
     for i, entry in enumerate(doc["code_diagnoses"]):
-        for set_name in entry["sets"]:
+        for set_name in [*entry["sets"], *entry.get("off_label_sets", [])]:
             if set_name not in doc["diagnosis_sets"]:
                 raise CuratedDataError(f"code_diagnoses[{i}]: unknown diagnosis set {set_name!r}")
     return doc
@@ -86,6 +86,19 @@ def code_diagnosis_sets() -> pl.DataFrame:
         for set_name in entry["sets"]
     ]
     return pl.DataFrame(rows)
+
+
+@cache
+def code_off_label_sets() -> pl.DataFrame:
+    """One row per (HCPCS code, diagnosis set it is used for off its label): ``hcpcs``,
+    ``set``, ``source``. Payers cover such use by their own policy."""
+    rows = [
+        {"hcpcs": code, "set": set_name, "source": entry["source"]}
+        for entry in facts()["code_diagnoses"]
+        for code in entry["hcpcs"]
+        for set_name in entry.get("off_label_sets", [])
+    ]
+    return pl.DataFrame(rows, schema={"hcpcs": pl.String, "set": pl.String, "source": pl.String})
 
 
 @cache

@@ -192,12 +192,16 @@ def _line_support(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
     them is in a set that supports the code), ``_all_valid`` (every one is a billable
     ICD-10-CM code in the release in force, so DGN002 / DGN004 have nothing to say),
     ``_not_covered`` (the ones in the "does not support the immunosuppressive benefit"
-    set, described), ``_has_transplant_set`` (the code is an immunosuppressive that the
+    set, described), ``_off_label`` (nothing on the label supports the line, but one of
+    its diagnoses is in a set the code is used for off its label) and ``_off_label_dx``
+    (those diagnoses, described), ``_has_transplant_set`` (the code is an immunosuppressive that the
     covered-organ set supports), ``_supported_by`` (text) and ``icd10cm_release``.
-    ``_dx_list``, ``_not_covered`` and ``_supported_by`` are null on supported lines.
+    ``_dx_list``, ``_not_covered``, ``_supported_by`` and ``_off_label_dx`` are null on
+    supported lines.
     """
     codes = supporting_text().lazy()
     pairs = curated.code_diagnosis_sets().lazy().select(c.HCPCS, "set").unique()
+    off_pairs = curated.code_off_label_sets().lazy().select(c.HCPCS, "set").unique()
     # Only the columns the DGN rules read travel through the joins (wide rows are slow).
     lines = lines.join(codes, on=c.HCPCS, how="inner")
     dx = line_diagnoses(lines).join(
@@ -226,14 +230,24 @@ def _line_support(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
         )
     )
     not_covered = pl.col("set") == NOT_SUPPORTING_SET
+    off_label = pl.col("_off").fill_null(False)
     per_match = (
         match_diagnosis_sets(dx.select(ROW_ID, "_ptr", "_dx", "_dx_key", c.HCPCS))
         .join(pairs.with_columns(pl.lit(True).alias("_ok")), on=[c.HCPCS, "set"], how="left")
+        .join(off_pairs.with_columns(pl.lit(True).alias("_off")), on=[c.HCPCS, "set"], how="left")
         .sort(ROW_ID, "_ptr")
         .group_by(ROW_ID)
         .agg(
             pl.col("_ok").fill_null(False).any().alias("_supported"),
+            off_label.any().alias("_off_label"),
             described.filter(not_covered).unique(maintain_order=True).alias("_not_covered"),
+            pl.when(pl.col("kind") == "gvhd")
+            .then(pl.format("{} (graft-versus-host disease)", pl.col("_dx")))
+            .otherwise(described)
+            .filter(off_label)
+            .unique(maintain_order=True)
+            .str.join(", ")
+            .alias("_off_label_dx"),
         )
     )
     return (
@@ -241,12 +255,14 @@ def _line_support(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
         .join(per_match, on=ROW_ID, how="left")
         .with_columns(
             pl.col("_supported").fill_null(False),
+            # off-label use only counts where nothing on the label supports the line
+            (pl.col("_off_label").fill_null(False) & ~pl.col("_supported").fill_null(False)),
             pl.col("_not_covered").fill_null(pl.lit([], dtype=pl.List(pl.String))),
         )
         # The texts are for lines no diagnosis supports, the only ones the DGN rules
         # report; kept off the others, they take no memory on millions of lines.
         .with_columns(
             pl.when(~pl.col("_supported")).then(pl.col(name)).alias(name)
-            for name in ("_dx_list", "_not_covered", "_supported_by")
+            for name in ("_dx_list", "_not_covered", "_supported_by", "_off_label_dx")
         )
     )

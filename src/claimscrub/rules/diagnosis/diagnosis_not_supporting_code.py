@@ -40,7 +40,8 @@ def diagnosis_not_supporting_code(ctx: RuleContext) -> Finding:
     Left to siblings: lines pointing to a diagnosis that is not a billable ICD-10-CM
     code (DGN002) or an ICD-9 code (DGN004), out-of-range pointers (DGN003), lines
     whose only transplant diagnoses are non-covered grafts or "awaiting transplant"
-    (DGN005), and lines with GY (the biller expects the denial). Codes without a
+    (DGN005), lines whose diagnosis is a known off-label use that payers cover by their
+    own policy (DGN006: rabbit ATG for other organs or GVHD), and lines with GY (the biller expects the denial). Codes without a
     curated set (e.g. supply fees, drugs outside this family) are not checked: there
     is nothing to check them against.
 
@@ -69,7 +70,7 @@ def diagnosis_not_supporting_code(ctx: RuleContext) -> Finding:
 
     ## Related
     DGN002 (diagnosis not billable), DGN003 (pointer out of range), DGN004 (ICD-9 code),
-    DGN005 (only non-covered transplant diagnoses).
+    DGN005 (only non-covered transplant diagnoses), DGN006 (off-label use).
 
     ## References
     - rules.md R-DX-1 (oral and maintenance immunosuppressives), R-DX-3 (infused agents).
@@ -87,7 +88,11 @@ def diagnosis_not_supporting_code(ctx: RuleContext) -> Finding:
     only_not_covered = pl.col("_has_transplant_set") & (pl.col("_not_covered").list.len() > 0)
     return Finding(
         rows=lines,
-        violated=~pl.col("_supported") & pl.col("_all_valid") & ~icd9_claim & ~only_not_covered,
+        violated=~pl.col("_supported")
+        & pl.col("_all_valid")
+        & ~icd9_claim
+        & ~only_not_covered
+        & ~pl.col("_off_label"),
         message="no diagnosis on the line supports {hcpcs} ({_dx_list}); "
         "it is supported by {_supported_by}",
         carc=pl.when(medicare).then(pl.lit("CO-50")).otherwise(pl.lit("CO-11")),
