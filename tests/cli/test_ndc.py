@@ -150,5 +150,7 @@ def test_ndc_listed_under_two_codes_says_to_pick_the_matching_one() -> None:
     assert status == 0
     assert sorted({item["hcpcs_code"] for item in doc["crosswalk"]["items"]}) == ["J7502", "J7515"]
     assert doc["crosswalk"]["note"].startswith("listed under 2 codes (J7502, J7515)")
+    # the two codes differ only in strength: the one of 1 unit per capsule is named
+    assert doc["crosswalk"]["note"].endswith("so bill J7515 (COD009)")
     _, text, _ = run("ndc", "00093901865", "--on", "2025-11-15")
     assert "listed under 2 codes" in " ".join(text.split())

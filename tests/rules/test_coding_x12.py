@@ -141,3 +141,17 @@ def test_hipps_code_on_an_837i_line() -> None:
     assert [(f["rule"], f["line"], f["severity"]) for f in found if f["line"] == 1] == [
         ("COD007", 1, "info")
     ]
+
+
+def test_cyclosporine_25_mg_on_the_100_mg_code(drug: str) -> None:
+    # Teva cyclosporine 25 mg capsules, 180 of them, billed as 45 units of J7502 (100 mg):
+    # the crosswalk lists the NDC under J7502 and J7515; its strength is J7515's unit.
+    text = drug.replace("SV1*HC:J1550*53.37*UN*1.00*", "SV1*HC:J7502*53.37*UN*45*").replace(
+        "LIN**N4*00026063512~\nCTP****10.00*ML~", "LIN**N4*00093901865~\nCTP****180*UN~"
+    )
+    found = [f for f in _findings(text) if f["line"] == 2]
+    assert [f["rule"] for f in found if f["rule"].startswith(("COD", "UNT"))] == ["COD009"]
+    (cod009,) = (f for f in found if f["rule"] == "COD009")
+    assert "180 UN × 1 = 180 units of J7515" in cod009["message"]
+    right_code = text.replace("SV1*HC:J7502*53.37*UN*45*", "SV1*HC:J7515*53.37*UN*180*")
+    assert "COD009" not in _on_line(_findings(right_code), 2)

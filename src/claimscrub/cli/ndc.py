@@ -148,12 +148,29 @@ def gather(refdata: RefData, parsed: NdcParse, on: dt.date) -> dict[str, Any]:
     doc["crosswalk"] = {"source": source_block(facts.source, on), "items": items}
     if len(codes) > 1:
         # CMS lists some NDCs under several codes (a 25 mg cyclosporine capsule under
-        # J7502 and J7515): which one describes the product is the biller's choice.
+        # J7502 and J7515): which one describes the product is the biller's choice, except
+        # among codes that differ only in strength, where it is the one of 1 unit per item.
         doc["crosswalk"]["note"] = (
             f"listed under {len(codes)} codes ({', '.join(codes)}): bill the one whose "
             "descriptor matches the product's strength, form and route (rules.md R-CODE-2)"
+            + _strength_code_note(facts.rows)
         )
     return doc
+
+
+def _strength_code_note(rows: list[dict[str, Any]]) -> str:
+    """Which of the NDC's codes is the product's strength, when they differ only in it
+    (curated ``strength_code_groups``; COD009 reports the others)."""
+    from claimscrub.refdata import curated
+
+    groups = dict(curated.strength_code_groups().select("hcpcs", "group").iter_rows())
+    per_item = {row["hcpcs_code"]: row["units_per_item"] for row in rows}
+    exact = [code for code, units in per_item.items() if code in groups and units == 1]
+    if len(exact) != 1 or not any(
+        groups.get(code) == groups[exact[0]] and code != exact[0] for code in per_item
+    ):
+        return ""
+    return f"; its strength is {exact[0]}'s unit (1 per item), so bill {exact[0]} (COD009)"
 
 
 def render_text(doc: dict[str, Any]) -> None:

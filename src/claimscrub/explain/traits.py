@@ -20,7 +20,8 @@ immunosuppressive line the DME MAC benefit governs; ``supply_fee`` with
 ``oral_solid`` (oral and no liquid form), ``oral_drug``; ``injected`` (an injected route
 class), ``injected_dme_mue_zero`` (injected with a DME-supplier MUE of 0);
 ``single_dose_container``; ``diagnosis_sets`` / ``transplant_diagnosis_set`` (curated
-supporting diagnoses); ``off_label_diagnosis_sets`` (curated off-label uses); ``drug_betos``; ``has_unit`` / ``unit_mass``.
+supporting diagnoses); ``off_label_diagnosis_sets`` (curated off-label uses);
+``strength_code_group`` (one of a drug's codes that differ only in strength); ``drug_betos``; ``has_unit`` / ``unit_mass``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ TRAITS = (
     "diagnosis_sets",
     "transplant_diagnosis_set",
     "off_label_diagnosis_sets",
+    "strength_code_group",
     "drug_betos",
     "has_unit",
     "unit_mass",
@@ -205,6 +207,8 @@ def code_traits(
     off_label = curated.code_off_label_sets().filter(pl.col("hcpcs") == code)
     if off_label.height:
         add("off_label_diagnosis_sets")
+    if code in curated.strength_code_groups().get_column("hcpcs").to_list():
+        add("strength_code_group")
     if betos in DRUG_BETOS:
         add("drug_betos")
     if unit_amount is not None:

@@ -42,6 +42,7 @@ def facts() -> dict[str, Any]:
         "code_diagnoses",
         "single_dose_containers",
         "oral_solid_codes",
+        "strength_code_groups",
     ):
         for i, entry in enumerate(doc[section]):
             entry["source"] = cite(entry["source"], f"{section}[{i}]")
@@ -151,6 +152,18 @@ def single_dose_containers() -> pl.DataFrame:
 def oral_solid_codes() -> pl.DataFrame:
     """Oral drug codes whose products are all tablets or capsules (``hcpcs``, ``form``)."""
     return pl.DataFrame(facts()["oral_solid_codes"])
+
+
+@cache
+def strength_code_groups() -> pl.DataFrame:
+    """One row per code of a group of codes that differ only in strength: ``hcpcs``,
+    ``group`` (the drug), ``source``."""
+    rows = [
+        {"hcpcs": code, "group": entry["drug"], "source": entry["source"]}
+        for entry in facts()["strength_code_groups"]
+        for code in entry["hcpcs"]
+    ]
+    return pl.DataFrame(rows, schema={"hcpcs": pl.String, "group": pl.String, "source": pl.String})
 
 
 @cache

@@ -109,8 +109,8 @@ def product_table(ctx: RuleContext) -> pl.LazyFrame:
     ``_cand_desc``, ``_cand_unit_text`` / ``_cand_unit_amount`` / ``_cand_unit_uom``,
     ``_cand_per_item``, ``_cand_size`` (crosswalk PKG SIZE) and ``_cand_route``.
 
-    Computed once per batch, for every rule that reads it (COD003, COD004, NOC001,
-    NDC007); each row also carries ``KEY_ROW``, its (NDC, code, date) row number in the
+    Computed once per batch, for every rule that reads it (COD003, COD004, COD009,
+    NOC001, NDC007); each row also carries ``KEY_ROW``, its (NDC, code, date) row number in the
     batch (see :func:`claimscrub.rules.batch.key_table`).
     """
     return keyed_table(
@@ -191,6 +191,10 @@ def _product_base(ctx: RuleContext, distinct: pl.LazyFrame, eager: bool) -> pl.L
         .fill_null(False)
         .any()
         .alias("_xw_billed_listed"),
+        pl.col("_xw_per_item")
+        .filter(pl.col("_xw_code") == pl.col("_pk_code"))
+        .first()
+        .alias("_xw_billed_per_item"),
         pl.col("_xw_drug").drop_nulls().first().alias("_xw_drug"),
         pl.col("_xw_labeler").drop_nulls().first().alias("_xw_labeler"),
         pl.col("ndc_hcpcs_release").first().alias("_xw_release"),
