@@ -49,6 +49,8 @@ def test_case(spec: dict[str, Any], name: str, case: dict[str, Any]) -> None:
     for got, want in zip(found, expected, strict=True):
         assert got["line"] == want["line"], got
         assert want.get("message_contains", "") in got["message"], got["message"]
+        if "message_not_contains" in want:
+            assert want["message_not_contains"] not in got["message"], got["message"]
         if "fix" in want:
             assert got["fix"] == want["fix"], got
         if "fix_title" in want:

@@ -37,7 +37,10 @@ def refill_too_early(ctx: RuleContext) -> Finding:
     benefit. For each, the latest earlier dispense of the same HCPCS code to the same
     patient (`patient.id`) is found among the history claims and the other claims of the
     batch; when it has a `days_supply`, the earliest refill date is its date of service +
-    its days' supply − `window_days` (10). A line dated before that is reported.
+    its days' supply − `window_days` (10). A line dated before that is reported. When
+    the earlier dispense was another NDC (a new strength, or another maker), the message
+    says so: a dose change on a new order may explain it, which only the order on file
+    can show.
 
     ## Why it matters
     DME MAC suppliers may deliver a refill no earlier than 10 days before the current
@@ -78,10 +81,10 @@ def refill_too_early(ctx: RuleContext) -> Finding:
         .filter(pl.col(b.IMMUNO_LINE) & pl.col(c.PATIENT_ID).is_not_null())
         .sort(c.DOS_FROM)
     )
-    wanted = [KEY_ROW, c.PATIENT_ID, c.DOS_FROM, c.DAYS_SUPPLY]
+    wanted = [KEY_ROW, c.PATIENT_ID, c.DOS_FROM, c.DAYS_SUPPLY, c.NDC]
     dispensed = [batch.select(wanted)]
     if ctx.history is not None:
-        history = ctx.history.select(*pair, c.DOS_FROM, c.DAYS_SUPPLY)
+        history = ctx.history.select(*pair, c.DOS_FROM, c.DAYS_SUPPLY, c.NDC)
         dispensed.append(history.join(pairs, on=pair, how="inner").select(wanted))
     earlier = (
         pl.concat(dispensed, how="vertical_relaxed")
@@ -93,7 +96,10 @@ def refill_too_early(ctx: RuleContext) -> Finding:
         # One row per patient, code and date (the longest supply dispensed that day), so
         # the as-of match below is deterministic.
         .group_by(KEY_ROW, pl.col(c.DOS_FROM).alias("_prev_dos"))
-        .agg(pl.col(c.DAYS_SUPPLY).max().cast(pl.Int64).alias("_prev_days"))
+        .agg(
+            pl.col(c.DAYS_SUPPLY).max().cast(pl.Int64).alias("_prev_days"),
+            _ndc_digits(pl.col(c.NDC)).sort_by(c.DAYS_SUPPLY).last().alias("_prev_ndc"),
+        )
         .sort("_prev_dos")
     )
     # The latest dispense of the same code strictly before this line's date (the line
@@ -113,14 +119,40 @@ def refill_too_early(ctx: RuleContext) -> Finding:
         runout.alias("_runout"),
         (runout - pl.duration(days=window)).alias("_earliest"),
     )
+    # Another product of the same code (a new strength or maker) may be a dose change on a
+    # new order rather than an early refill: said, not excused (NDCs compared as 11 digits).
+    other_product = (
+        (pl.col("_prev_ndc") != _ndc_digits(pl.col(c.NDC)))
+        & (pl.col("_prev_ndc").str.len_chars() == NDC11_DIGITS)
+        & (_ndc_digits(pl.col(c.NDC)).str.len_chars() == NDC11_DIGITS)
+    ).fill_null(False)
+    joined = joined.with_columns(
+        pl.when(other_product)
+        .then(
+            pl.lit(
+                "; the earlier dispense was another NDC: if the dose changed on a new order, "
+                "keep that order on file for review"
+            )
+        )
+        .otherwise(pl.lit(""))
+        .alias("_dose_note")
+    )
     return Finding(
         rows=joined,
         violated=(pl.col(c.DOS_FROM) < pl.col("_earliest")).fill_null(False),
         message=(
             "{hcpcs} is dated {dos_from}, but the {_prev_days}-day supply of {hcpcs} "
             "dispensed on {_prev_dos} lasts until {_runout}; a refill may ship from "
-            "{_earliest}"
+            "{_earliest}{_dose_note}"
         ),
         fix={"service_date": pl.col("_earliest")},
         fix_title="Ship the refill on or after {_earliest}",
     )
+
+
+NDC11_DIGITS = 11
+
+
+def _ndc_digits(ndc: pl.Expr) -> pl.Expr:
+    """The NDC's digits (hyphens and spaces dropped); compared only when there are 11."""
+    return ndc.str.replace_all(r"[^0-9]", "")
