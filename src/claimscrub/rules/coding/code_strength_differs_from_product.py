@@ -13,6 +13,13 @@ from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
 
 
+def strength_group_code(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line's code is in a group of codes that differ only in strength: the rule's
+    ``applies_when`` (a claim without such a code builds no query)."""
+    codes = curated.strength_code_groups().get_column("hcpcs").to_list()
+    return pl.col(c.HCPCS).is_in(codes) & pl.col(c.NDC).is_not_null()
+
+
 @rule(
     code="COD009",
     name="code-strength-differs-from-product",
@@ -26,6 +33,7 @@ from claimscrub.rules.registry import rule
     inputs=(c.HCPCS, c.NDC, c.DOS_FROM),
     source="rules.md R-CODE-2 (cyclosporine 25 mg capsules -> J7515; 100 mg -> J7502); "
     "CMS ASP NDC-HCPCS crosswalk",
+    applies_when=strength_group_code,
 )
 def code_strength_differs_from_product(ctx: RuleContext) -> Finding:
     """The product is billed on a code of another strength, although its own strength has a code.

@@ -6,10 +6,17 @@ import polars as pl
 
 from claimscrub.diagnostics import Confidence, Severity
 from claimscrub.model import columns as c
+from claimscrub.refdata import curated
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.diagnosis._common import has_modifier, is_medicare, line_support
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
+
+
+def off_label_code(_ctx: RuleContext | None = None) -> pl.Expr:
+    """The line's code has curated off-label diagnosis sets: the rule's ``applies_when``
+    (a claim without such a code builds no query)."""
+    return pl.col(c.HCPCS).is_in(curated.code_off_label_sets().get_column("hcpcs").to_list())
 
 
 @rule(
@@ -22,6 +29,7 @@ from claimscrub.rules.registry import rule
     requires=("icd10cm",),
     inputs=(c.HCPCS, c.DIAGNOSES),
     source="rules.md R-DX-3 (J7511: other organs / GVHD off-label, payer-specific)",
+    applies_when=off_label_code,
 )
 def diagnosis_off_label_for_code(ctx: RuleContext) -> Finding:
     """The line's diagnoses support its drug only off the label, which payers cover by their own policy.
