@@ -21,7 +21,9 @@ immunosuppressive line the DME MAC benefit governs; ``supply_fee`` with
 class), ``injected_dme_mue_zero`` (injected with a DME-supplier MUE of 0);
 ``single_dose_container``; ``diagnosis_sets`` / ``transplant_diagnosis_set`` (curated
 supporting diagnoses); ``off_label_diagnosis_sets`` (curated off-label uses);
-``strength_code_group`` (one of a drug's codes that differ only in strength); ``drug_betos``; ``has_unit`` / ``unit_mass``.
+``strength_code_group`` (one of a drug's codes that differ only in strength);
+``older_code_of_liquid_form`` (a newer code takes the drug's oral liquids, valid on the
+date); ``drug_betos``; ``has_unit`` / ``unit_mass``.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ TRAITS = (
     "transplant_diagnosis_set",
     "off_label_diagnosis_sets",
     "strength_code_group",
+    "older_code_of_liquid_form",
     "drug_betos",
     "has_unit",
     "unit_mass",
@@ -209,6 +212,14 @@ def code_traits(
         add("off_label_diagnosis_sets")
     if code in curated.strength_code_groups().get_column("hcpcs").to_list():
         add("strength_code_group")
+    liquid = curated.liquid_form_codes().filter(pl.col("instead_of") == code)["hcpcs"]
+    if liquid.len():
+        probe_liquid = pl.LazyFrame(
+            {_CODE: liquid, _DATE: [on] * liquid.len()},
+            schema={_CODE: pl.String, _DATE: pl.Date},
+        )
+        if code_facts(ctx, probe_liquid, _CODE, _DATE, crosswalk=False).collect()["valid"].any():
+            add("older_code_of_liquid_form")
     if betos in DRUG_BETOS:
         add("drug_betos")
     if unit_amount is not None:

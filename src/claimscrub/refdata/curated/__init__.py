@@ -43,6 +43,7 @@ def facts() -> dict[str, Any]:
         "single_dose_containers",
         "oral_solid_codes",
         "strength_code_groups",
+        "liquid_form_codes",
     ):
         for i, entry in enumerate(doc[section]):
             entry["source"] = cite(entry["source"], f"{section}[{i}]")
@@ -164,6 +165,16 @@ def strength_code_groups() -> pl.DataFrame:
         for code in entry["hcpcs"]
     ]
     return pl.DataFrame(rows, schema={"hcpcs": pl.String, "group": pl.String, "source": pl.String})
+
+
+@cache
+def liquid_form_codes() -> pl.DataFrame:
+    """Codes for a drug's oral liquid form (``hcpcs``) and the older code that took every
+    form before them (``instead_of``), with ``source``."""
+    return pl.DataFrame(
+        facts()["liquid_form_codes"],
+        schema={"hcpcs": pl.String, "instead_of": pl.String, "source": pl.String},
+    )
 
 
 @cache

@@ -53,6 +53,7 @@ _INJECTED_ROUTES = (
 FACTS = (
     "valid",
     "status",
+    "added",
     "desc",
     "unit_amount",
     "unit_uom",
@@ -94,7 +95,15 @@ def code_facts(
         "hcpcs",
         on={"_fk_code": "hcpcs_code"},
         as_of="_fk_date",
-        columns=["long_description", "unit_amount", "unit_uom", "unit_text", "route", "betos"]
+        columns=[
+            "long_description",
+            "add_date",
+            "unit_amount",
+            "unit_uom",
+            "unit_text",
+            "route",
+            "betos",
+        ]
         + list(_PRICE)
         + list(_TOS),
     )
@@ -115,6 +124,7 @@ def code_facts(
         "_fk_date",
         pl.col("hcpcs_valid").alias("valid"),
         pl.col("hcpcs_status").alias("status"),
+        pl.col("add_date").alias("added"),
         pl.col("long_description").alias("desc"),
         "unit_amount",
         "unit_uom",

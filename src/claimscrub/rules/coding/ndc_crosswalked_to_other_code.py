@@ -49,6 +49,11 @@ def ndc_crosswalked_to_other_code(ctx: RuleContext) -> Finding:
     FDA labels warn against substituting the products, and the billing units differ
     (J7507 1 mg, J7503 0.25 mg, J7508 0.1 mg).
 
+    A billed code that HCPCS added after the crosswalk release used had ended is not
+    judged: on a date no bundled release covers, the nearest release cannot list the NDC
+    under a newer code (CellCept oral suspension on J7528, added 2026-01-01, against the
+    2025-Q4 release that lists it under J7517; COD010 covers the other direction).
+
     When the billed code's route differs from the product's (an oral product on a
     parenteral code, as in the seed article's "oral tacrolimus on J7504"), COD004
     reports the line instead, and a NOC code billed for a product with a specific
@@ -79,8 +84,9 @@ def ndc_crosswalked_to_other_code(ctx: RuleContext) -> Finding:
     None.
 
     ## Related
-    COD004 (route of the code differs from the product's); NOC001 (NOC code although
-    a specific code exists); NDC007 (NDC not on the crosswalk at all); COD001 (code
+    COD004 (route of the code differs from the product's); COD010 (an oral liquid on
+    a code that has a separate liquid code); NOC001 (NOC code although a specific code
+    exists); NDC007 (NDC not on the crosswalk at all); COD001 (code
     not valid on the date of service).
 
     ## References

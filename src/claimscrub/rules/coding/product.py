@@ -103,7 +103,8 @@ def product_table(ctx: RuleContext) -> pl.LazyFrame:
     ``_billed_xwalk_ndcs``); ``_ndc_print`` (5-4-2 with
     hyphens); ``_xw_on`` (the NDC is on the crosswalk), ``_xw_billed_listed`` (the billed
     code is one of its codes), ``_xw_product`` (drug and labeler), ``_xw_release``,
-    ``_xw_in_force``, ``_xw_note`` (release text for messages); ``_cands`` (candidate
+    ``_xw_in_force``, ``_xw_end`` (the release's last day), ``_xw_note`` (release text
+    for messages); ``_cands`` (candidate
     codes, sorted), ``_n_cands``, ``_cands_text``, ``_cand_routes`` (their route
     classes), ``_cand_route_unknown``; and for the first candidate ``_cand``,
     ``_cand_desc``, ``_cand_unit_text`` / ``_cand_unit_amount`` / ``_cand_unit_uom``,
@@ -160,6 +161,7 @@ def _product_base(ctx: RuleContext, distinct: pl.LazyFrame, eager: bool) -> pl.L
             "pkg_qty": "_xw_qty",
             "drug_name": "_xw_drug",
             "labeler_name": "_xw_labeler",
+            "effective_end": "_xw_end",
         },
     ).pipe(shared)
     crosswalk_codes = code_facts(
@@ -199,6 +201,7 @@ def _product_base(ctx: RuleContext, distinct: pl.LazyFrame, eager: bool) -> pl.L
         pl.col("_xw_labeler").drop_nulls().first().alias("_xw_labeler"),
         pl.col("ndc_hcpcs_release").first().alias("_xw_release"),
         pl.col("ndc_hcpcs_in_force").first().alias("_xw_in_force"),
+        pl.col("_xw_end").max().alias("_xw_end"),
     )
     candidates = (
         rows.filter(candidate)
@@ -334,10 +337,19 @@ def route_differs() -> pl.Expr:
 _KNOWN = ("valid", "terminated", "not_yet_valid")
 
 
+def crosswalk_predates_billed_code() -> pl.Expr:
+    """HCPCS added the billed code after the crosswalk release used (the nearest to a date
+    no bundled release covers) ended: that release cannot list the NDC under it (J7528,
+    added 2026-01-01, against the 2025-Q4 crosswalk)."""
+    return (pl.col("_billed_added") > pl.col("_xw_end")).fill_null(False)
+
+
 def wrong_code_for_product() -> pl.Expr:
-    """The NDC is on the crosswalk, not under the billed (known, specific) code."""
+    """The NDC is on the crosswalk, not under the billed (known, specific) code, and the
+    crosswalk release is not older than the billed code."""
     return (
         pl.col("_billed_status").is_in(_KNOWN).fill_null(False)
+        & ~crosswalk_predates_billed_code()
         & ~pl.col("_billed_noc").fill_null(True)
         & pl.col("_xw_on")
         & ~pl.col("_xw_billed_listed")
