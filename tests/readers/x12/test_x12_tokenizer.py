@@ -79,6 +79,21 @@ def test_line_breaks_after_terminators_are_layout(fixtures_dir: Path) -> None:
     assert read_x12(crlf, "crlf").lines.drop("src").equals(read_x12(data, "lf").lines.drop("src"))
 
 
+@pytest.mark.parametrize("terminator", [b"\r", b"\n", b"\r\n"], ids=["cr", "lf", "crlf"])
+def test_a_line_break_as_the_segment_terminator(fixtures_dir: Path, terminator: bytes) -> None:
+    # Some translators end every segment with a bare CR (no "~", no LF): a CR right
+    # after ISA16 is then the terminator itself, not whitespace before an LF.
+    data = (fixtures_dir / "lfhx12__demo.drug.example10.3.837").read_bytes()
+    reference = read_x12(data, "tilde")
+    changed = data.rstrip(b"\n").replace(b"~\n", terminator).rstrip(b"~") + terminator
+    assert b"~" not in changed
+    batch = read_x12(changed, "broken")
+    assert batch.rejected.height == 0 and batch.claims.height == reference.claims.height > 0
+    assert batch.lines.drop("src").equals(reference.lines.drop("src"))
+    for block_size in (1, 97):
+        assert _segments(changed, block_size) == _segments(data)
+
+
 def test_ordinals_are_one_based_and_continue_across_interchanges(fixtures_dir: Path) -> None:
     first = (
         fixtures_dir / "badx12__X222-drug-administered-in-the-physician-office.edi"

@@ -134,8 +134,11 @@ def read_isa(head: bytes) -> IsaHeader:
     ]
     if wrong:
         problems.append("ISA is not the fixed 106-character layout: " + "; ".join(wrong))
-    if terminator in (0x0D, 0x0A):
-        # A line break right after ISA16 is the terminator itself (newline-terminated files).
+    crlf = terminator == 0x0D and head[component_at + 2 : component_at + 3] == b"\n"
+    if terminator == 0x0A or crlf:
+        # A line break right after ISA16 is the terminator itself (newline-terminated
+        # files); in a CRLF file the CR is whitespace before it. A bare CR is kept: some
+        # translators end every segment with CR alone.
         terminator = 0x0A
     if not _is_delimiter(component) or not _is_delimiter(terminator):
         return IsaHeader(None, (*problems, "ISA16 or the segment terminator is not a delimiter"), 0)
