@@ -76,8 +76,8 @@ CLAIM_FIELDS: tuple[Field, ...] = (
     Field(
         c.PATIENT_ID,
         pl.String(),
-        "2010CA NM109 or 2010BA NM109",
-        "2010CA NM109 or 2010BA NM109",
+        "2010BA NM109; a 2000C dependant: 2010BA NM109/2010CA NM103/NM104/DMG02",
+        "2010BA NM109; a 2000C dependant: 2010BA NM109/2010CA NM103/NM104/DMG02",
         "claims[].patient.id",
         "patient_id",
     ),

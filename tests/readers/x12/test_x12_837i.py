@@ -59,7 +59,8 @@ def test_patient_level_and_other_837i_examples(fixtures_dir: Path) -> None:
         "ROBERT",
     )  # 2010CA
     assert third["birth_date"] == dt.date(2021, 8, 5)
-    assert third["patient_id"] == third["subscriber_id"] == "X850539557"
+    assert third["subscriber_id"] == "X850539557"
+    assert third["patient_id"] == "X850539557/WHITE/ROBERT/2021-08-05"  # a 2000C dependant
     ims = read_x12(fixtures_dir / "imsweb-x12-parser__x223-test.txt", "ims")
     claim = ims.claims.row(0, named=True)
     assert claim["admission_date"] == dt.date(2015, 3, 30) and claim["service_date"] == dt.date(

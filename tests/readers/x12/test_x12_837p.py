@@ -171,7 +171,9 @@ def test_every_field_claim(fixtures_dir: Path) -> None:
     # patient level 2000C: names and demographics of the patient, id of the subscriber
     assert (claim["patient_last_name"], claim["patient_first_name"]) == ("SMITH", "TED")
     assert claim["birth_date"] == dt.date(1973, 5, 1) and claim["sex"] == "M"
-    assert claim["subscriber_id"] == claim["patient_id"] == "JS00111223333"
+    # 5010 sends no patient id in 2010CA: the member id with the dependant's name and birth
+    assert claim["subscriber_id"] == "JS00111223333"
+    assert claim["patient_id"] == "JS00111223333/SMITH/TED/1973-05-01"
     assert claim["payer_name"] == "KEY INSURANCECOMPANY"  # 2010BB, not the COB payer of 2330B
     # ST03 005010X222 (the base guide) is read with the 837P tables, without a warning.
     assert not batch.warnings["reason"].str.contains("ST03").any()
@@ -200,9 +202,41 @@ def test_subscriber_and_dependent_claims(fixtures_dir: Path) -> None:
     batch = read_x12(fixtures_dir / "x12sdk-generated__837p_seed7_5claims.x12", "sdk")
     assert batch.rejected.height == 0 and batch.claims.height == 5
     claims = batch.claims.sort("seg_ordinal")
-    dependents = claims.filter(pl.col("patient_id") == pl.col("subscriber_id"))
-    assert dependents.height == 5  # 2010CA has no id in 5010: the subscriber's id is used
+    # Two claims are for the subscriber (no 2000C): the member id. Three are for dependants
+    # (2000C), whose 2010CA has no id in 5010: the member id with the dependant's name and
+    # birth date, so two dependants of one subscriber are two patients.
+    expected = pl.concat_str(
+        "subscriber_id",
+        "patient_last_name",
+        "patient_first_name",
+        pl.col("birth_date").cast(pl.String),
+        separator="/",
+    )
+    assert (claims["patient_id"] == claims["subscriber_id"]).to_list() == [1, 1, 0, 0, 0]
+    assert claims.filter(pl.col("patient_id") == expected).height == 3
     assert claims["claim_key"].to_list() == list(range(5))
+
+
+def test_two_dependants_of_one_subscriber_are_two_patients(fixtures_dir: Path) -> None:
+    # The LinuxForHealth 837P demo bills for TED, a dependant (2000C) of JANE. A second
+    # 2000C loop, for his sister ANN with a claim of the same services, is added after it.
+    data = (fixtures_dir / "lfhx12__demo.837").read_text()
+    first, last = data.index("HL*3*2*23*0~"), data.index("SE*41*0021~")
+    sister = (
+        data[first:last]
+        .replace("HL*3*2*23*0~", "HL*4*2*23*0~")
+        .replace("NM1*QC*1*SMITH*TED~", "NM1*QC*1*SMITH*ANN~")
+        .replace("DMG*D8*19730501*M~", "DMG*D8*19750202*F~")
+        .replace("CLM*26463774*", "CLM*26463775*")
+    )
+    count = data[data.index("ST*837") : last].count("~") + sister.count("~") + 1
+    text = data[:last] + sister + f"SE*{count}*0021~" + data[last + len("SE*41*0021~") :]
+    batch = read_x12(text.encode(), "family")
+    assert batch.rejected.height == 0 and batch.warnings.height == 0
+    assert batch.claims.sort("seg_ordinal")["patient_id"].to_list() == [
+        "JS00111223333/SMITH/TED/1973-05-01",
+        "JS00111223333/SMITH/ANN/1975-02-02",
+    ]
 
 
 def test_units_and_money_keep_their_submitted_decimals(fixtures_dir: Path) -> None:

@@ -816,7 +816,9 @@ def _derive(
         claims.join(earliest, on="_clm", how="left", maintain_order="left")
         .with_columns(
             pl.col("_raw_claim_id").alias(c.CLAIM_ID),
-            pl.coalesce(col(have_c, "_pat_id"), col(have_c, c.SUBSCRIBER_ID)).alias(c.PATIENT_ID),
+            _patient_id(
+                has_patient, col(have_c, "_pat_id"), col(have_c, c.SUBSCRIBER_ID), person
+            ).alias(c.PATIENT_ID),
             person("last").alias(c.PATIENT_LAST_NAME),
             person("first").alias(c.PATIENT_FIRST_NAME),
             person("birth", pl.Date()).alias(c.BIRTH_DATE),
@@ -867,4 +869,29 @@ def _derive(
         ],
         engine="in-memory",
         optimizations=_NO_SUBPLAN_CACHE,
+    )
+
+
+def _patient_id(
+    has_patient: pl.Expr,
+    patient_id: pl.Expr,
+    subscriber_id: pl.Expr,
+    person: Callable[..., pl.Expr],
+) -> pl.Expr:
+    """The patient's id: 2010CA NM109 where sent (4010), else the subscriber's member id
+    (2010BA NM109); for a dependant in loop 2000C without one (5010 has no patient id),
+    the member id with the dependant's name and birth date, so that a subscriber's
+    spouse and children on the same drug are not one patient to the look-back rules."""
+    dependant = pl.concat_str(
+        subscriber_id,
+        person("last").str.strip_chars().str.to_uppercase(),
+        person("first").str.strip_chars().str.to_uppercase(),
+        person("birth", pl.Date()).cast(pl.String),
+        separator="/",
+        ignore_nulls=True,
+    )
+    return pl.coalesce(
+        patient_id,
+        pl.when(has_patient & subscriber_id.is_not_null()).then(dependant),
+        subscriber_id,
     )
