@@ -337,6 +337,17 @@ def supply_fees_apply(_ctx: RuleContext | None = None) -> pl.Expr:
     return pl.col(SUPPLY_FEES_SETTING).fill_null(False)
 
 
+def prescriptions_on_claim() -> pl.Expr:
+    """The number of drug prescriptions on the line's claim (a window expression): its
+    immunosuppressive drug lines, counted once per prescription number (2410 REF*XZ),
+    or once per line without one. Supply fees are paid per prescription (R-MCR-7)."""
+    drug = pl.col(IMMUNO_LINE) | pl.col(ORAL_DRUG)
+    prescription = pl.coalesce(
+        pl.col(c.PRESCRIPTION_NUMBER), pl.format("line {}", pl.col(c.LINE_NO))
+    )
+    return prescription.filter(drug).n_unique().over(c.CLAIM_KEY)
+
+
 def days_supply_limit_applies(_ctx: RuleContext | None = None) -> pl.Expr:
     """The pack limits the days' supply of one dispense on the line's date."""
     return pl.col(MAX_DAYS_SETTING).is_not_null()

@@ -71,12 +71,8 @@ def additional_prescription_fees_exceed_prescriptions(ctx: RuleContext) -> Findi
     lines = b.benefit_frame(ctx, applies)
     claim = c.CLAIM_KEY
     is_additional = pl.col(b.FEE_ROLE) == "additional_in_period"
-    drug = pl.col(b.IMMUNO_LINE) | pl.col(b.ORAL_DRUG)
-    prescription = pl.coalesce(
-        pl.col(c.PRESCRIPTION_NUMBER), pl.format("line {}", pl.col(c.LINE_NO))
-    )
     lines = lines.with_columns(
-        prescription.filter(drug).n_unique().over(claim).alias("_n_rx"),
+        b.prescriptions_on_claim().alias("_n_rx"),
         pl.col(c.UNITS).filter(is_additional).sum().over(claim).alias("_fee_units"),
         pl.col(c.LINE_NO).filter(is_additional).min().over(claim).alias("_first_fee_line"),
         is_additional.sum().over(claim).alias("_fee_lines"),

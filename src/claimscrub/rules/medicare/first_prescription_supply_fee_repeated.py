@@ -49,8 +49,11 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
     Use instead: Q0512 for the 2025-06-20 prescription.
 
     ## Fix
-    Unsafe: Q0512 (same units) when an earlier first fee is in the period; otherwise, for
-    extra units only, 1 unit of Q0511 (add the further prescriptions as Q0512).
+    Unsafe: Q0512 (same units) when an earlier first fee is in the period and the claim
+    has a prescription that no fee on it pays yet (another Q0510 or Q0511 on the claim
+    pays one, each Q0512 unit one); without one the line is not billable, which the
+    message says, and there is no fix. Otherwise, for extra units only, 1 unit of Q0511
+    (add the further prescriptions as Q0512).
 
     ## Options
     None.
@@ -67,9 +70,19 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
     first = curated.supply_fee_code("first_in_period")
     additional = curated.supply_fee_code("additional_in_period")
     applies = b.supply_fees_apply()
+    role = pl.col(b.FEE_ROLE)
     lines = (
         b.benefit_frame(ctx, applies)
-        .filter(pl.col(b.FEE_ROLE) == "first_in_period")
+        .with_columns(
+            b.prescriptions_on_claim().alias("_n_rx"),
+            role.is_in(["initial", "first_in_period"]).sum().over(c.CLAIM_KEY).alias("_firsts"),
+            pl.col(c.UNITS)
+            .filter(role == "additional_in_period")
+            .sum()
+            .over(c.CLAIM_KEY)
+            .alias("_extra_units"),
+        )
+        .filter(role == "first_in_period")
         .with_row_index("_r")
     )
     days_apart = (pl.col(c.DOS_FROM) - pl.col(b.P_DOS)).dt.total_days()
@@ -122,15 +135,38 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
             )
         )
     )
+    # Q0512 is for a prescription beyond the period's first: the claim must have one that
+    # no fee on it pays yet (another Q0510 / Q0511 on the claim pays one, its Q0512 units
+    # pay one each). Without one, this line is not billable at all, which no fix expresses.
+    covered = (pl.col("_firsts") - 1).clip(lower_bound=0).clip(upper_bound=1) + pl.col(
+        "_extra_units"
+    ).fill_null(0)
+    room = (pl.col("_n_rx").fill_null(0) - covered) >= pl.col(c.UNITS).round(0)
+    no_room = repeated & ~room.fill_null(False)
+    why = (
+        pl.when(no_room)
+        .then(
+            pl.format(
+                "{}; no prescription on this claim is left for {}, so the line is not billable",
+                why,
+                pl.lit(additional),
+            )
+        )
+        .otherwise(why)
+    )
     return Finding(
         rows=lines.with_columns(why.alias("_why"), title.alias("_title")),
         violated=repeated | too_many,
         message="{hcpcs} on {dos_from}: {_why}",
         fix={
-            "hcpcs": pl.when(repeated).then(pl.lit(additional)).otherwise(pl.col(c.HCPCS)),
-            "units": pl.when(repeated)
+            "hcpcs": pl.when(repeated & ~no_room)
+            .then(pl.lit(additional))
+            .when(~repeated)
+            .then(pl.col(c.HCPCS)),
+            "units": pl.when(repeated & ~no_room)
             .then(pl.col(c.UNITS).round(0).cast(pl.Int64))
-            .otherwise(pl.col(b.FEE_MAX_UNITS)),
+            .when(~repeated)
+            .then(pl.col(b.FEE_MAX_UNITS)),
         },
         fix_title="{_title}",
     )
