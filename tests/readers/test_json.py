@@ -302,10 +302,33 @@ def test_all_problems_of_a_claim_are_named() -> None:
         "claims[0].service_date: '2025-13-01' is not a day of the calendar",
         "claims[0].patient.sex: 'female' is not one of F, M, U",
         "claims[0].lines[0].units: 'abc' is not a number",
-        "claims[0].lines[0].ndc_unit: 'XX' is not one of UN, ML, GR, F2, ME",
     ):
         assert part in reason
+    assert "ndc_unit" not in reason  # read as submitted; NDC005 reports it
 
+
+def test_an_ndc_unit_outside_the_list_is_read_as_submitted_and_reported() -> None:
+    # As the X12 reader does: the claim is checked, NDC005 names the unit (a lower-case
+    # unit gets its safe fix), and the fixed file reads back.
+    from claimscrub.engine.scrub import make_plan, scrub
+
+    claims = []
+    for i, unit in enumerate(("un", "EA")):
+        claim = minimal_claim(id=f"U{i}")
+        claim["lines"][0].update(ndc="00378204601", ndc_quantity=60, ndc_unit=unit)
+        claims.append(claim)
+    batch = read_doc({"claims": claims})
+    assert batch.rejected.height == 0
+    assert batch.lines["ndc_unit"].to_list() == ["un", "EA"]
+    result = scrub(batch, make_plan()).to_dict()
+    ndc005 = {
+        claim["id"]: finding
+        for claim in result["claims"]
+        for finding in claim["findings"]
+        if finding["rule"] == "NDC005"
+    }
+    assert ndc005["U0"]["fix"] == {"ndc_unit": "UN"}
+    assert "EA" in ndc005["U1"]["message"] and "fix" not in ndc005["U1"]
 
 def test_number_too_big_for_a_float_and_nan_are_refused() -> None:
     text = json.dumps({"claims": [minimal_claim()]}).replace('"units": 180', '"units": 1e400')
