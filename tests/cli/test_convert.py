@@ -88,6 +88,26 @@ def test_x12_to_json_keeps_x12_only_facts_as_an_extension(tmp_path: Path) -> Non
     assert again.read_text() == out.read_text()
 
 
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
+def test_x12_converted_checks_as_the_837_does(tmp_path: Path, suffix: str) -> None:
+    # SBR09 says the payer type only in X12: convert writes the type check derives from
+    # it, so the converted file gets the same packs and the same findings.
+    out = tmp_path / f"x12{suffix}"
+    assert run(str(X12_DRUG), "-o", str(out)).exit_code == 0
+    if suffix == ".json":
+        assert json.loads(out.read_text())["claims"][0]["payer"]["type"] == "commercial"
+
+    def findings(path: Path) -> list[tuple[str, int, str]]:
+        result = CliRunner().invoke(cli, ["check", str(path), "--format", "json", "--isolated"])
+        (claim,) = json.loads(result.stdout)["claims"]
+        return [(f["rule"], f["line"], f["message"]) for f in claim["findings"]]
+
+    # The CSV format has no column for the SV101-7 drug description (convert says so),
+    # which NOC002 accepts in place of a narrative on the J3490 lines.
+    lost = {"NOC002"} if suffix == ".csv" else set()
+    assert [f for f in findings(out) if f[0] not in lost] == findings(X12_DRUG)
+
+
 def test_parquet_is_a_flat_line_table(tmp_path: Path) -> None:
     out = tmp_path / "lines.parquet"
     result = run(str(ALL_FIELDS), str(X12_DRUG), "-o", str(out))

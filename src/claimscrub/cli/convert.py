@@ -29,6 +29,7 @@ import click
 import polars as pl
 
 from claimscrub.cli import EXIT_FINDINGS, EXIT_OK, UserError
+from claimscrub.engine.prepare import with_payer_type
 from claimscrub.readers import FORMATS, ClaimSet, InputError, read_claims
 from claimscrub.readers.writers import OUTPUT_FORMATS, write_csv, write_json, write_parquet
 
@@ -82,6 +83,11 @@ def _output_format(output: str, forced: str | None) -> str:
 
 
 def _render(batch: ClaimSet, fmt: str) -> tuple[bytes, list[str]]:
+    # X12 carries the payer type only as the claim filing indicator (SBR09), which the
+    # public formats keep under x_x12 where rules do not look: write the type check
+    # derives from it, so that the converted file checks as the 837 does.
+    batch.claims = with_payer_type(batch.claims)
+    batch.history.claims = with_payer_type(batch.history.claims)
     if fmt == "parquet":
         buffer = io.BytesIO()
         notes = write_parquet(batch, buffer)
