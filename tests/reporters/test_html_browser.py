@@ -142,3 +142,33 @@ def test_static_content_works_without_javascript(browser: Browser, report) -> No
     page.locator("details.claim summary").first.click()  # native disclosure, no script
     assert page.locator("details.claim article").first.is_visible()
     assert problems == []
+
+
+@pytest.mark.parametrize("width", [800, 1024, 1400])
+def test_the_problem_column_stays_readable_on_narrow_windows(
+    browser: Browser, report, width: int
+) -> None:
+    path, _ = report
+    page, _ = _open(browser, path)
+    page.set_viewport_size({"width": width, "height": 900})
+    problem = page.locator("#worklist-table tbody tr").first.locator("td").nth(5)
+    assert problem.bounding_box()["width"] >= 280  # type: ignore[index]
+
+
+def test_the_report_prints_on_few_pages_with_readable_rows(
+    browser: Browser, report, tmp_path: Path
+) -> None:
+    # A4 portrait: the worklist's columns size to their content, the message takes the
+    # room left, and charge and payer (in each claim card) are left out.
+    path, result = report
+    page, _ = _open(browser, path)
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 794, "height": 1123})
+    row = page.locator("#worklist-table tbody tr").first
+    assert row.locator("td").nth(5).bounding_box()["width"] >= 250  # type: ignore[index]
+    assert not page.locator("#worklist-table th.c-payer").is_visible()
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    pages = pdf.read_bytes().count(b"/Type /Page\n") or pdf.read_bytes().count(b"/Type/Page")
+    findings = sum(len(c["findings"]) for c in result["claims"])
+    assert 0 < pages <= findings // 2  # was 58 pages for the 27 findings
