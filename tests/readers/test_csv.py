@@ -190,6 +190,7 @@ def test_header_only_and_blank_lines() -> None:
         ("line_number", "0", "'0' is not a whole number of 1 or more"),
         ("line_number", "1.0", "'1.0' is not a whole number of 1 or more"),
         ("days_supply", "-3", "'-3' is not a whole number of 0 or more"),
+        ("units", "1" + "0" * 400, "is out of range"),
         ("days_supply", "99999999999999999999", "is not a whole number of 0 or more"),
         ("claim_type", "Professional", "'Professional' is not one of professional, institutional"),
         ("transplant_organ", "Kidney", "'Kidney' is not one of kidney, heart"),

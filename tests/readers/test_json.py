@@ -330,6 +330,20 @@ def test_an_ndc_unit_outside_the_list_is_read_as_submitted_and_reported() -> Non
     assert ndc005["U0"]["fix"] == {"ndc_unit": "UN"}
     assert "EA" in ndc005["U1"]["message"] and "fix" not in ndc005["U1"]
 
+
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_a_whole_number_too_big_for_a_float_rejects_only_its_claim(digits: int) -> None:
+    # 1e400 and a 400-digit integer are the same number; 5000 digits is past Python's
+    # str-to-int limit. Neither may take the batch down.
+    good, bad = minimal_claim(id="OK"), minimal_claim(id="BIG")
+    text = json.dumps({"claims": [good, bad]}).replace(
+        '"units": 180}]}]', '"units": ' + "9" * digits + "}]}]"
+    )
+    batch = read_text(text, "big.json")
+    assert batch.claims["claim_id"].to_list() == ["OK"]
+    assert batch.rejected["reason"].item() == "claims[1].lines[0].units: number out of range"
+
+
 def test_number_too_big_for_a_float_and_nan_are_refused() -> None:
     text = json.dumps({"claims": [minimal_claim()]}).replace('"units": 180', '"units": 1e400')
     assert (

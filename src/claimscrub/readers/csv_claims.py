@@ -225,7 +225,9 @@ def _parsed(name: str, spec: dict[str, Any]) -> pl.Expr:
     if kind == "boolean":
         return pl.when(matches).then(value.str.to_lowercase() == "true")
     if kind == "number":
-        return pl.when(matches).then(value.cast(pl.Float64, strict=False))
+        # A number too big for a float (a 400-digit cell) is out of range, as in JSON.
+        number = value.cast(pl.Float64, strict=False)
+        return pl.when(matches & number.is_finite()).then(number)
     if kind in ("positive-integer", "count"):
         # The cast is null for a number too big for Int64: reported as a bad cell.
         return pl.when(matches).then(value.cast(pl.Int64, strict=False))
@@ -254,6 +256,12 @@ def _cell_errors(header: list[str]) -> list[pl.Expr]:
         if kind == "string":
             continue
         expected: pl.Expr = pl.lit(_EXPECTED[kind].format(values=", ".join(spec.get("enum", ()))))
+        if kind == "number":  # the form of a number, too big for a float
+            expected = (
+                pl.when(pl.col(name).str.contains(spec["pattern"]))
+                .then(pl.lit("is out of range"))
+                .otherwise(expected)
+            )
         if kind == "date":  # 2025-02-30 has the form of a date, but the day does not exist
             expected = (
                 pl.when(pl.col(name).str.contains(r"^\d{4}-\d{2}-\d{2}$"))

@@ -80,9 +80,10 @@ def _reference_validator() -> Any:
 
     def is_finite_number(checker: Any, instance: Any) -> bool:
         # JSON has no NaN or infinity; a number too big for a float (1e400) reads as inf.
-        return Draft202012Validator.TYPE_CHECKER.is_type(instance, "number") and math.isfinite(
-            instance
-        )
+        # A whole number too big for a float (10**400) is kept by the "number" bounds.
+        if not Draft202012Validator.TYPE_CHECKER.is_type(instance, "number"):
+            return False
+        return isinstance(instance, int) or math.isfinite(instance)
 
     type_checker = Draft202012Validator.TYPE_CHECKER.redefine("number", is_finite_number)
     validator_class = validators.extend(Draft202012Validator, type_checker=type_checker)
@@ -119,6 +120,10 @@ def validate_claim(claim: Any, path: str) -> list[str]:
 
 
 # --- messages --------------------------------------------------------------------------------
+
+# The bounds of every "number" field (claims.schema.json): what a float can hold.
+FLOAT_BOUND = 1e308
+_INT_DIGITS_LIMIT = 4300
 
 _TYPE_NAMES = {
     "number": "a number",
@@ -170,6 +175,8 @@ def _messages(base: str, error: Any) -> list[str]:
         if isinstance(inst, float) and not math.isfinite(inst):
             return [f"{where}: number out of range"]
         return [f"{where}: {_show(inst)} is not {names}"]
+    if kind in ("maximum", "minimum") and abs(inst) > FLOAT_BOUND:
+        return [f"{where}: number out of range"]
     if kind == "enum":
         allowed = ", ".join(str(v) for v in value if v is not None)
         return [f"{where}: {_show(inst)} is not one of {allowed}"]
@@ -231,6 +238,11 @@ def _parse(data: bytes) -> tuple[Any, bool]:
     def no_constants(name: str) -> Any:
         raise _DocumentError(f"{name} is not valid JSON (JSON has no NaN or Infinity)")
 
+    def whole_number(digits: str) -> int | float:
+        # Past Python's str-to-int limit (4300 digits) a whole number is read as a float,
+        # i.e. inf, which validation rejects for its claim only ("number out of range").
+        return int(digits) if len(digits) <= _INT_DIGITS_LIMIT else float(digits)
+
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -239,7 +251,12 @@ def _parse(data: bytes) -> tuple[Any, bool]:
             "save the file as UTF-8"
         ) from None
     try:
-        doc = json.loads(text, object_pairs_hook=mark_duplicates, parse_constant=no_constants)
+        doc = json.loads(
+            text,
+            object_pairs_hook=mark_duplicates,
+            parse_constant=no_constants,
+            parse_int=whole_number,
+        )
     except json.JSONDecodeError as exc:
         raise _DocumentError(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

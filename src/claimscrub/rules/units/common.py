@@ -107,7 +107,10 @@ def number_text(expr: pl.Expr) -> pl.Expr:
     prints in full (``1e-7``): a tiny dose reads as what it is, not as 0.
     """
     near = expr.round(6)
-    as_int = near.round(0).cast(pl.Int64, strict=False).cast(pl.String)
+    # A whole number beyond Int64 (absurd, but read) prints as the float's own text.
+    as_int = pl.coalesce(
+        near.round(0).cast(pl.Int64, strict=False).cast(pl.String), expr.cast(pl.String)
+    )
     return (
         pl.when((expr != 0) & (expr.abs() < 0.00005))
         .then(expr.cast(pl.String))
