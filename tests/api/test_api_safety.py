@@ -91,6 +91,47 @@ def test_a_check_over_the_time_limit_is_504(make_api, example_837) -> None:
     assert "0.001 s" in body["error"]
 
 
+def test_the_time_limit_counts_from_when_the_work_starts(make_api) -> None:
+    # One thread: the second piece of work waits for the first. Each runs 0.6 s within
+    # a 1 s limit, so both answer, although the second finishes 1.2 s after it was sent.
+    import asyncio
+    import time
+
+    api = make_api(request_timeout=1.0, scrub_threads=1)
+    service = api.app.state.service
+
+    async def both() -> list[str]:
+        def work(name: str) -> str:
+            time.sleep(0.6)
+            return name
+
+        return list(await asyncio.gather(service.run(work, "a"), service.run(work, "b")))
+
+    assert api._runner.run(both()) == ["a", "b"]
+
+
+def test_work_that_cannot_start_within_the_limit_is_503_busy(make_api) -> None:
+    import asyncio
+    import time
+
+    from claimscrub.api.errors import ApiError
+
+    api = make_api(request_timeout=0.3, scrub_threads=1)
+    service = api.app.state.service
+
+    async def both() -> list[object]:
+        return list(
+            await asyncio.gather(
+                service.run(time.sleep, 0.9), service.run(time.sleep, 0), return_exceptions=True
+            )
+        )
+
+    long, queued = api._runner.run(both())
+    assert isinstance(long, ApiError) and long.status == 504
+    assert isinstance(queued, ApiError) and queued.status == 503
+    assert queued.headers == {"Retry-After": "5"}
+
+
 def test_checks_beyond_the_pending_bound_are_503(make_api, example_837) -> None:
     api = make_api(max_pending=1)
     responses = api.gather(

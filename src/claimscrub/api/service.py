@@ -195,21 +195,38 @@ class CheckService:
                 "the server is busy with other checks; retry shortly",
                 headers={"Retry-After": "1"},
             )
+        loop = asyncio.get_running_loop()
+        started: asyncio.Future[None] = loop.create_future()
+
+        def task() -> T:
+            loop.call_soon_threadsafe(lambda: started.done() or started.set_result(None))
+            return func(*args)
+
         try:
-            future = self._executor().submit(func, *args)
+            future = self._executor().submit(task)
         except RuntimeError:  # the pool was closed between the two calls
             self._slots.release()
             raise ApiError(503, "the server is shutting down") from None
         future.add_done_callback(lambda _: self._slots.release())
+        limit = self.settings.request_timeout
+        # The time limit is the work's own: time queued behind other checks (a timed-out
+        # check keeps its thread until it ends) is not held against this request. Queued
+        # for as long again, it gives up as "busy", not as too big.
         try:
-            return await asyncio.wait_for(
-                asyncio.wrap_future(future), timeout=self.settings.request_timeout
-            )
+            await asyncio.wait_for(asyncio.shield(started), timeout=limit)
+        except TimeoutError:
+            if future.cancel():
+                raise ApiError(
+                    503,
+                    "the server is busy with other checks; retry shortly",
+                    headers={"Retry-After": "5"},
+                ) from None
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=limit)
         except TimeoutError:
             raise ApiError(
                 504,
-                f"the request took longer than {self.settings.request_timeout:g} s; "
-                "send fewer claims per request",
+                f"the request took longer than {limit:g} s; send fewer claims per request",
             ) from None
 
     # --- checks --------------------------------------------------------------------------
