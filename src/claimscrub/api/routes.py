@@ -137,7 +137,7 @@ async def _read_body(request: Request, source: str | None) -> tuple[bytes, str, 
         known = ", ".join([*_CONTENT_FORMATS, _MULTIPART])
         raise ApiError(
             415,
-            f"unsupported content type {media!r}; send one of {known}",
+            f"unsupported content type; send one of {known}",
             [{"loc": "header.content-type", "message": f"one of {known}"}],
         )
     return await request.body(), source or "upload", _CONTENT_FORMATS[media]
@@ -260,7 +260,9 @@ def build_router() -> APIRouter:
                 # unknown: a well-formed code no release lists; malformed: bad code or payer
                 status = 404 if exc.kind == "unknown" else 422
                 where = "path.code" if exc.param == "code" else f"query.{exc.param}"
-                raise ApiError(status, str(exc), [{"loc": where, "message": str(exc)}]) from None
+                # The code looked up is named (it is the resource); a query value is not.
+                message = str(exc) if exc.param == "code" else _query_problem(exc.param, service)
+                raise ApiError(status, message, [{"loc": where, "message": message}]) from None
             return render(explanation, fmt)  # type: ignore[no-any-return]
 
         content = await service.run(work)
@@ -347,3 +349,11 @@ def build_router() -> APIRouter:
         return _json({"payers": _service(request).payers()})
 
     return router
+
+
+def _query_problem(param: str, service: Any) -> str:
+    """An explanation's bad query parameter, in words that do not repeat its value."""
+    if param == "payer":
+        known = ", ".join(sorted(service.default_plan.packs))
+        return f"unknown payer pack in payer; known: {known}"
+    return f"invalid value in {param}"

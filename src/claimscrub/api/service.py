@@ -145,11 +145,13 @@ class CheckService:
                 ),
                 self.refdata,
             )
-        except SelectionError as exc:
+        except SelectionError:
+            # The selector is not repeated: request values can carry claim content.
+            message = "a rule selector matches no rule code, code prefix or rule name"
             raise ApiError(
                 422,
-                f"invalid rule selection: {exc}",
-                [{"loc": "query.select", "message": str(exc)}],
+                f"invalid rule selection in select, ignore or extend_select: {message}",
+                [{"loc": "query.select", "message": message}],
             ) from None
         except PackError as exc:  # a user pack file changed or went away after start-up
             raise ApiError(500, f"payer pack problem: {exc}") from None
@@ -167,7 +169,7 @@ class CheckService:
             known = ", ".join(sorted(self.default_plan.packs))
             raise ApiError(
                 422,
-                f"unknown payer pack {request.payer!r}; known: {known}",
+                f"unknown payer pack in payer; known: {known}",
                 [{"loc": "query.payer", "message": f"one of {known}"}],
             )
         key = (
