@@ -66,12 +66,16 @@ def test_fix_applies_safe_fixes_only_and_unsafe_fixes_adds_the_rest(tmp_path: Pa
 
 
 def test_display_only_fixes_are_never_applied(tmp_path: Path, plan: Plan) -> None:
-    # EX-1010 reports a category heading (T86.1) as diagnosis; the billable child is the
-    # biller's choice, so DGN002's fix is display-only.
-    source = batch_file(tmp_path, {"EX-1010": {}})
+    # EX-1001's oral tacrolimus billed to the A/B MAC: RTE001 names the DME MAC pack as
+    # where the claim belongs, but sending it there is the biller's act, so the fix is
+    # display-only and the claim's pack is left alone.
+    claim = next(c for c in json.loads(EXAMPLE.read_text())["claims"] if c["id"] == "EX-1001")
+    claim["payer"] = {"type": "medicare", "policy": "medicare-ab"}
+    claim["place_of_service"] = "11"
+    source = batch_file(tmp_path, {}, extra=[claim])
     run = apply_fixes(read_claims([source]), plan, unsafe=True)
-    assert run.batch.claims["diagnoses"].to_list() == [["T86.1", "Z94.7"]]
-    assert "DGN002" in run.report.findings["rule"].to_list()
+    assert run.batch.claims["payer_policy"].to_list() == ["medicare-ab"]
+    assert "RTE001" in run.report.findings["rule"].to_list()
     assert run.remaining_fixable() == {"display-only": 1}
 
 

@@ -19,7 +19,6 @@ from claimscrub.rules.registry import rule
     severity=Severity.ERROR,
     carc="CO-16",
     rarc=("M76",),
-    fix=Applicability.DISPLAY_ONLY,
     requires=("icd10cm",),
     inputs=(c.DIAGNOSES,),
     scope="claim",
@@ -63,12 +62,11 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     e.g. Z94.0 (kidney transplant status).
 
     ## Fix
-    Display only. When the heading has at most `max_choices` billable codes below it,
-    the fix lists them as `diagnosis_choices`; the biller picks the one the medical
-    record supports. Nothing is applied.
+    None: which billable code is right comes from the medical record. When the heading
+    has at most `max_choices` billable codes below it, the message lists them.
 
     ## Options
-    - `max_choices` (integer, default 12): the most billable codes listed as choices.
+    - `max_choices` (integer, default 12): the most billable codes the message lists.
 
     ## Related
     DGN001 (diagnosis does not support the code), DGN003 (pointer out of range),
@@ -126,12 +124,20 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
     deleted = pl.col("_last_rank") < pl.col("_used_rank")
     # A release built from CDC's code-descriptions file (FY2024-10) has no heading titles.
     titled = pl.format(" ({})", pl.col("_description")).fill_null("")
+    # The choices are named in the message: no claim field holds them, so they are no fix.
+    listed = pl.when((count > 0) & (count <= max_choices)).then(
+        pl.format(
+            ": {}; report the one the medical record supports",
+            pl.col("_children").list.join(", "),
+        )
+    )
     heading_text = pl.format(
-        "is a category heading{}, not a billable code; {} below it",
+        "is a category heading{}, not a billable code; {} below it{}",
         titled,
         pl.when(count == 1)
         .then(pl.lit("1 billable code lies"))
         .otherwise(pl.format("{} billable codes lie", count)),
+        listed.fill_null(""),
     )
     what = (
         pl.when(heading & deleted)
@@ -167,12 +173,6 @@ def diagnosis_not_billable(ctx: RuleContext) -> Finding:
         rows=rows.with_columns(what.alias("_what")),
         violated=pl.lit(True),
         message="diagnosis {_pos} {_dx} {_what} ({_release_text})",
-        fix={
-            "diagnosis_choices": pl.when(heading & (count > 0) & (count <= max_choices)).then(
-                pl.col("_children")
-            )
-        },
-        fix_title="Replace {_dx} with the billable code the record supports: {_children}",
         # R-DX-2: a code deleted for the fiscal year of the service comes back as CARC 146.
         carc=pl.when(deleted.fill_null(False)).then(pl.lit("CO-146")).otherwise(pl.lit("CO-16")),
         rarc=pl.when(deleted.fill_null(False))
