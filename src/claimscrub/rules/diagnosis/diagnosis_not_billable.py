@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Applicability, Severity
+from claimscrub.diagnostics import Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.batch import frame_with
 from claimscrub.rules.context import RuleContext
