@@ -106,3 +106,26 @@ def test_error_texts_do_not_repeat_what_the_client_sent(api, method, url, header
     response = api.request(method, url, content=body, headers=headers)
     assert response.status_code in (415, 422)
     assert "JANE-DOE" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("/v1/check?as-of=2026-03-01", "as-of (did you mean as_of?)"),
+        ("/v1/check?min-confidence=high", "min-confidence (did you mean min_confidence?)"),
+        ("/v1/check?Payer=commercial", "Payer"),
+    ],
+)
+def test_an_unknown_query_parameter_is_422_not_ignored(api, example_837, url, said) -> None:
+    body = assert_envelope(api.post(url, content=example_837), 422)
+    assert f"unknown query parameter {said}" in body["error"]
+    assert "as_of" in body["error"]  # the parameters the endpoint takes are listed
+
+
+def test_known_query_parameters_still_pass(api, example_837) -> None:
+    assert (
+        api.post("/v1/check?as_of=2026-03-01&payer=commercial", content=example_837).status_code
+        == 200
+    )
+    assert api.get("/v1/codes/J7507?on=2026-03-01").status_code == 200
+    assert api.get("/healthz").status_code == 200

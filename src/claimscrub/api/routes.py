@@ -14,7 +14,7 @@ from pathlib import Path as FilePath
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
@@ -143,9 +143,31 @@ async def _read_body(request: Request, source: str | None) -> tuple[bytes, str, 
     return await request.body(), source or "upload", _CONTENT_FORMATS[media]
 
 
+async def _known_query_parameters(request: Request) -> None:
+    """Refuse a query parameter the route does not take (``as-of`` for ``as_of``): ignored,
+    it would check with defaults the client did not ask for. Names, not values, are said."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed = {param.alias for param in dependant.query_params}
+    unknown = sorted(set(request.query_params) - allowed)
+    if not unknown:
+        return
+    hints = [
+        f"{name} (did you mean {name.replace('-', '_')}?)"
+        if name.replace("-", "_") in allowed
+        else name
+        for name in unknown
+    ]
+    takes = ", ".join(sorted(allowed)) or "none"
+    message = f"unknown query parameter {', '.join(hints)}; this endpoint takes: {takes}"
+    raise ApiError(422, message, [{"loc": f"query.{name}", "message": message} for name in unknown])
+
+
 def build_router() -> APIRouter:
     """All routes of the app."""
-    router = APIRouter()
+    router = APIRouter(dependencies=[Depends(_known_query_parameters)])
 
     @router.get("/", include_in_schema=False)
     async def page() -> FileResponse:
