@@ -126,6 +126,7 @@ def command(
         )
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    _check_can_listen(host, port)
     if not settings.is_loopback and not settings.api_key:
         click.echo(
             f"claimscrub: warning: serving on {host} without an API key; anyone who can "
@@ -147,8 +148,32 @@ def command(
         "log_level": log_level,
         "server_header": False,
     }
-    if workers == 1:
-        uvicorn.run(app, **options)
-    else:
-        del app  # each worker builds its own from the environment
-        uvicorn.run("claimscrub.api.app:app_from_env", factory=True, workers=workers, **options)
+    try:
+        if workers == 1:
+            uvicorn.run(app, **options)
+        else:
+            del app  # each worker builds its own from the environment
+            uvicorn.run("claimscrub.api.app:app_from_env", factory=True, workers=workers, **options)
+    except SystemExit as exc:
+        # uvicorn exits 3 when the server cannot start; claimscrub's exit codes are 0/1/2.
+        if exc.code not in (0, None):
+            raise UserError("the server could not start (the log above says why)") from None
+        raise
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail at once, before the reference data loads, when ``host:port`` cannot be bound
+    (the port is taken, the host is not this machine's or does not resolve)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
