@@ -56,7 +56,9 @@ def kx_modifier_missing(ctx: RuleContext) -> Finding:
 
     ## Fix
     Unsafe: adds KX to the line's modifiers. KX is an attestation: add it only when the
-    supplier holds the documentation. No fix when the line already has four modifiers.
+    supplier holds the documentation. No fix when the line already has four modifiers,
+    or when the claim records no transplant at all (the documentation KX attests to is
+    then not in sight).
 
     ## Options
     None; the requirement comes from the pack setting `kx_policy`.
@@ -78,7 +80,12 @@ def kx_modifier_missing(ctx: RuleContext) -> Finding:
         pl.when(policy == "always")
         .then(pl.lit("the payer policy requires KX on every immunosuppressive drug line"))
         .when(pl.col(b.N_TX) == 0)
-        .then(pl.lit("no transplant is recorded, so no Medicare-paid transplant is on file"))
+        .then(
+            pl.lit(
+                "no transplant is recorded, so no Medicare-paid transplant is on file; record "
+                "the transplant and add KX when its documentation is on file"
+            )
+        )
         .when(pl.col(b.N_COVERED) == 0)
         .then(pl.lit("no covered transplant on or before the date of service is recorded"))
         .when(pl.col(b.N_PAYER_UNKNOWN) > 0)
@@ -91,8 +98,10 @@ def kx_modifier_missing(ctx: RuleContext) -> Finding:
         )
     )
     modifiers = pl.col(c.MODIFIERS).fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    # KX attests the transplant documentation: with no transplant recorded at all, the
+    # scrubber cannot offer it even as an unsafe fix.
     with_kx = (
-        pl.when(modifiers.list.len() < _MAX_MODIFIERS)
+        pl.when((modifiers.list.len() < _MAX_MODIFIERS) & (pl.col(b.N_TX) > 0))
         .then(modifiers.list.concat(pl.lit(["KX"])))
         .otherwise(pl.lit(None, dtype=pl.List(pl.String)))
     )
