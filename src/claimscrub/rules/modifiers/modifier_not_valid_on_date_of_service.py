@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import polars as pl
 
-from claimscrub.diagnostics import Severity
+from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
 from claimscrub.rules.batch import lines_with
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
+from claimscrub.rules.modifier_terms import normalised
 from claimscrub.rules.modifiers._common import ROW_ID, carries_modifiers, exploded_modifiers
 from claimscrub.rules.registry import rule
 
@@ -26,6 +27,7 @@ _AMBULANCE_PAIRS = r"^[DEGHIJNPRSX]{2}$"
     name="modifier-not-valid-on-date-of-service",
     severity=Severity.ERROR,
     carc="CO-182",
+    fix=Applicability.SAFE,
     requires=("hcpcs",),
     inputs=(c.MODIFIERS,),
     options={"unlisted_valid_patterns": [_AMBULANCE_PAIRS]},
@@ -43,7 +45,9 @@ def modifier_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
     lists it). A modifier that no release lists is reported as unknown, unless it
     matches one of `unlisted_valid_patterns` (by default the ambulance origin/destination
     pairs such as RH, which the file describes but does not list one by one). One
-    finding per modifier.
+    finding per modifier. A modifier that is valid once written as HCPCS lists it (upper
+    case, no spaces) is reported too: X12 code values are case-sensitive, and a payer's
+    front end does not read `kx` as KX.
 
     CPT (Level I) modifiers — two digits such as 59 or 76, and Category II modifiers
     such as 1P — are not in the Level II file and are not checked here (the CPT
@@ -60,7 +64,9 @@ def modifier_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
     Use instead: TB and JZ.
 
     ## Fix
-    None: the replacement (if any) depends on what the modifier meant to say.
+    Safe, only for a valid modifier written in lower case or with spaces (`kx` → `KX`):
+    the line's modifiers as HCPCS lists them. None otherwise: the replacement (if any)
+    depends on what the modifier meant to say.
 
     ## Options
     - `unlisted_valid_patterns` (list of regular expressions, default
@@ -99,18 +105,36 @@ def modifier_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
             allowed = allowed | pl.col("_mod").str.contains(pattern)
         unknown = (pl.col("_kind").fill_null("") != "modifier") & ~allowed
         status = pl.col("hcpcs_status")
+        out_of_date = status.is_in(["terminated", "not_yet_valid"]).fill_null(False)
+        # X12 code values are case-sensitive: "kx" is no modifier to a payer's front end,
+        # although it names KX unmistakably.
+        miswritten = pl.col("_submitted") != pl.col("_mod")
         reason = (
             pl.when(unknown)
             .then(pl.lit("is not a HCPCS Level II modifier"))
             .when(status == "terminated")
             .then(pl.format("is not valid after {} (terminated)", pl.col("_ended")))
-            .otherwise(pl.format("is valid only from {}", pl.col("_added")))
+            .when(out_of_date)
+            .then(pl.format("is valid only from {}", pl.col("_added")))
+            .otherwise(
+                pl.format(
+                    "is not written as HCPCS lists it ({}); X12 code values are case-sensitive",
+                    pl.col("_mod"),
+                )
+            )
         )
-        violated = unknown | status.is_in(["terminated", "not_yet_valid"]).fill_null(False)
+        violated = unknown | out_of_date | miswritten
         found = (
             mods.filter(violated)
             .group_by(ROW_ID, maintain_order=True)
-            .agg(pl.struct(pl.col("_submitted"), reason.alias("_why")).alias("_breaches"))
+            .agg(
+                pl.struct(
+                    pl.col("_submitted"),
+                    reason.alias("_why"),
+                    # only a modifier valid once written as HCPCS lists it has a fix
+                    (miswritten & ~unknown & ~out_of_date).alias("_case_only"),
+                ).alias("_breaches")
+            )
         )
         return numbered.join(found, on=ROW_ID, how="left", maintain_order="left").drop(ROW_ID)
 
@@ -120,8 +144,11 @@ def modifier_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
         [((c.MODIFIERS, c.DOS_FROM), verdicts)],
     )
     rows = lines.filter(pl.col("_breaches").is_not_null()).explode("_breaches").unnest("_breaches")
+    written = pl.col(c.MODIFIERS).list.eval(normalised(pl.element()))
     return Finding(
         rows=rows,
         violated=pl.lit(True),
         message="modifier {_submitted} {_why}; the line ({hcpcs}) is dated {dos_from}",
+        fix={"modifiers": pl.when(pl.col("_case_only")).then(written)},
+        fix_title="Write the modifiers as HCPCS lists them",
     )
