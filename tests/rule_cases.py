@@ -106,6 +106,10 @@ def run_rule_case(spec: dict[str, Any], case: dict[str, Any]) -> RuleCaseRun:
     document = {"claims": claims, "history": jsonable(case.get("history", []))}
     batch, history = read_json_claims(json.dumps(document).encode(), "case.json")
     assert batch.rejected.height == 0, batch.rejected.to_dicts()
+    # ``x12``: claim columns only the X12 reader sets (``implementation_guide`` ...), as
+    # an 837 would give them.
+    for name, value in case.get("x12", {}).items():
+        batch.claims = batch.claims.with_columns(pl.lit(value).alias(name))
     packs = case_packs(spec)
     claims, lines = prepare_lines(batch.lines, batch.claims, packs, case.get("pack"))
     past = None

@@ -57,3 +57,15 @@ def test_a_diagnosis_no_payer_covers_stays_an_error() -> None:
     found = _line_2(_thymoglobulin("M3214"))
     assert "DGN006" not in found
     assert "supports J7511 (M3214)" in found["DGN001"]["message"]
+
+
+def test_a_diagnosis_sent_with_its_decimal_point() -> None:
+    batch = read_bytes(_thymoglobulin("T86.11").encode(), "dotted.837")
+    (claim,) = scrub(batch, make_plan()).to_dict()["claims"]
+    (dgn007,) = (f for f in claim["findings"] if f["rule"] == "DGN007")
+    assert dgn007["line"] is None and dgn007["fix"] == {"diagnoses": ["T8611"]}
+    # every other rule reads the code without its dot: the label still supports the line
+    assert not {"DGN001", "DGN002", "DGN006"} & {f["rule"] for f in claim["findings"]}
+    undotted = read_bytes(_thymoglobulin("T8611").encode(), "plain.837")
+    (claim,) = scrub(undotted, make_plan()).to_dict()["claims"]
+    assert "DGN007" not in {f["rule"] for f in claim["findings"]}

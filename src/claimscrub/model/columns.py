@@ -114,7 +114,6 @@ DELIVERED_ON = "delivered_on"
 UNREAD_BY_RULES = frozenset(
     {
         *LOCATION_COLUMNS,
-        IMPLEMENTATION_GUIDE,
         SUBMITTER_NAME,
         SUBMITTER_ID,
         RECEIVER_NAME,
