@@ -207,3 +207,11 @@ def test_a_result_without_charges_or_payers_still_renders(tmp_path: Path) -> Non
     assert page.text_by_id["sum-at-risk"] == "—"
     assert "unknown payer" in page.text_by_id["charts"]
     assert "the amount at risk is unknown" in page.text_by_id["charts"]
+
+
+def test_payer_answers_are_spelled_out_in_our_words(tmp_path: Path) -> None:
+    source = EXAMPLES / "immunosuppressants.837"
+    page = _check(source, "html", tmp_path / "r.html")
+    # EX-1002 (0.5 mg capsules billed as mg): UNT001, CO-16 + M53
+    assert 'title="CO-16: contractual obligation' in page
+    assert "M53: the number of units (or days) billed is absent or unusable" in page

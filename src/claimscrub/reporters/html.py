@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 import jinja2
 
+from claimscrub.refdata import curated
 from claimscrub.wording import counted
 
 # Above these sizes the page would get slow to open and search in a browser; the report says
@@ -415,6 +416,7 @@ def _finding_view(f: dict[str, Any], view: _ClaimView, pkey: str) -> dict[str, A
         "payer_label": view.payer,
         "code": f.get("hcpcs") or _CLAIM_LEVEL,
         "answer": _answer(f),
+        "answer_meaning": curated.describe_answer(f.get("carc"), f.get("rarc") or []),
         "where": _where(f),
         "edits": edits,
         "fix_summary": ", ".join(f"{name} → {value}" for name, value in edits),

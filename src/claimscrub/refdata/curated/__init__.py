@@ -195,6 +195,15 @@ def describe_carc(carc: str) -> str:
     return f"{group_text}; {meanings['carc'].get(reason, 'reason ' + reason)}"
 
 
+def describe_answer(carc: str | None, rarcs: list[str] | tuple[str, ...] = ()) -> str:
+    """'CO-16: contractual obligation ...; something ... M53: the number of units ...': a
+    predicted payer answer spelled out in our words, for tooltips and reports."""
+    meanings = denial_code_meanings()
+    parts = [f"{carc}: {describe_carc(carc)}"] if carc else []
+    parts += [f"{rarc}: {meanings['rarc'].get(rarc, 'remark ' + rarc)}" for rarc in rarcs]
+    return ". ".join(parts)
+
+
 # --- Modifier facts (rules.md section 5), read by the MOD rules. ------------------------------
 
 
