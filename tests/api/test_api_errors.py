@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from conftest import EXAMPLES
 
 ENVELOPE_KEYS = {"ok", "error", "errors", "status"}
 
@@ -129,3 +130,16 @@ def test_known_query_parameters_still_pass(api, example_837) -> None:
     )
     assert api.get("/v1/codes/J7507?on=2026-03-01").status_code == 200
     assert api.get("/healthz").status_code == 200
+
+
+def test_head_answers_the_page_and_the_health_check(api) -> None:
+    for url in ("/", "/healthz"):
+        response = api.request("HEAD", url)
+        assert response.status_code == 200 and response.content == b""
+
+
+def test_json_sent_as_csv_is_rejected_in_plain_words(api, example_837) -> None:
+    body = (EXAMPLES / "immunosuppressants.json").read_bytes()
+    result = api.post("/v1/check", content=body, headers={"Content-Type": "text/csv"}).json()
+    (reason,) = [r["reason"] for r in result["rejected"]]
+    assert reason == "not readable as CSV: it looks like JSON; send it as Claims JSON"

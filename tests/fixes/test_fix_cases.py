@@ -144,6 +144,7 @@ def test_an_input_with_unreadable_claims_gets_no_corrected_file(tmp_path: Path) 
     result = check(str(source), "--unsafe-fixes", "--format", "json")
     assert not (tmp_path / "batch.fixed.json").exists()
     assert "could not be read; the corrected file would lack them" in result.stderr
+    assert "Would fix 1 of 1 finding" in result.stderr  # nothing was fixed on disk
     output = json.loads(result.stdout)["fixes"]["outputs"][0]
     assert output["written"] is False and output["claims"] == 1
     assert result.exit_code == 1

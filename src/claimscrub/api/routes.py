@@ -188,6 +188,12 @@ def build_router() -> APIRouter:
             }
         )
 
+    # HEAD too, after GET (a 405's Allow names the first route of the path) (out of the API document): uptime monitors and load balancers use it.
+    @router.head("/", include_in_schema=False)
+    @router.head("/healthz", include_in_schema=False)
+    async def head() -> Response:
+        return Response(status_code=200)
+
     @router.post(
         "/v1/check",
         tags=["check"],

@@ -394,6 +394,10 @@ def read_csv_claims(data: bytes, src: str) -> ClaimBatch:
         header = [(name or "").strip() for name in head.row(0)]
         table = _read_table(data, len(header))
     except pl.exceptions.PolarsError as exc:
+        if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+            return _file_problem(
+                src, "not readable as CSV: it looks like JSON; send it as Claims JSON"
+            )
         detail = str(exc).split("Original error:")[-1].strip(" `\n")
         detail = " ".join(detail.split())[:200]
         return _file_problem(src, f"not readable as CSV: {detail}")

@@ -43,7 +43,9 @@ def diff_lines(run: FixRun, outputs: Sequence[FixedOutput] = ()) -> list[str]:
 
 def summary_line(run: FixRun, outputs: Sequence[FixedOutput] = (), *, dry_run: bool = False) -> str:
     """One line: what was (or would be) fixed, what remains, what was written."""
-    verb = "Would fix" if dry_run else "Fixed"
+    # Nothing written (every corrected file was held back): nothing was fixed on disk.
+    unwritten = bool(outputs) and not any(out.written for out in outputs)
+    verb = "Would fix" if dry_run or unwritten else "Fixed"
     remain = run.report.findings.height
     text = (
         f"{verb} {run.fixed_findings} of {counted(run.original_findings, 'finding')} "
