@@ -181,6 +181,12 @@ def test_upload_the_example_batch_and_work_the_list(
         card = summary.locator(".stat", has=page.locator(".label", has_text=label)).first
         expect(card.locator(".n")).to_have_text(str(value))
 
+    # The clean box lists the claims the summary counts as clean (info findings allowed).
+    clean = [c["id"] for c in result["claims"] if c["status"] == "clean"]
+    expect(page.locator("#clean h3")).to_have_text(
+        f"{len(clean)} clean claim(s): no errors or warnings"
+    )
+
     # One worklist row per finding, each with its claim, rule and message.
     rows = page.locator("#worklist tbody tr")
     expect(rows).to_have_count(len(findings))
@@ -190,6 +196,11 @@ def test_upload_the_example_batch_and_work_the_list(
         if finding.get("fix_title"):
             expect(row.filter(has_text=finding["fix_title"]).first).to_be_visible()
     page.screenshot(path=str(tmp_path / "worklist.png"), full_page=True)
+
+    # A filter that matches nothing says so.
+    page.locator("#search").fill("no-such-text-anywhere")
+    expect(page.locator("#no-findings")).to_have_text("No findings match the filter.")
+    page.locator("#search").fill("")
 
     # Filtering by severity shows only those findings.
     errors = [f for _, f in findings if f["severity"] == "error"]
@@ -240,6 +251,20 @@ def test_paste_and_errors_are_shown(page: Page, server: Server) -> None:
     expect(page.locator("#alert")).to_be_hidden()
     rules = page.locator("#worklist .rule-link").all_inner_texts()
     assert rules and all(code.startswith("UNT") for code in rules)
+
+
+def test_tabs_follow_the_keyboard_pattern(page: Page) -> None:
+    check_tab = page.get_by_role("tab", name="Check claims")
+    check_tab.focus()
+    page.keyboard.press("ArrowRight")
+    code_tab = page.get_by_role("tab", name="Look up a code")
+    expect(code_tab).to_be_focused()
+    expect(code_tab).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#panel-code")).to_be_visible()
+    page.keyboard.press("Home")
+    expect(check_tab).to_have_attribute("aria-selected", "true")
+    expect(check_tab).to_have_attribute("tabindex", "0")
+    expect(code_tab).to_have_attribute("tabindex", "-1")
 
 
 def test_server_log_has_no_claim_content(server: Server) -> None:

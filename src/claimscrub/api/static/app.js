@@ -103,8 +103,21 @@ async function loadPayers() {
 }
 
 function setupTabs() {
-  for (const tab of document.querySelectorAll(".tab")) {
+  const tabs = [...document.querySelectorAll(".tab")];
+  for (const tab of tabs) {
     tab.addEventListener("click", () => selectTab(tab.id));
+    // The tab pattern: arrow keys, Home and End move between tabs and select them.
+    tab.addEventListener("keydown", (event) => {
+      const at = tabs.indexOf(tab);
+      const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[
+        event.key
+      ];
+      if (to === undefined) return;
+      event.preventDefault();
+      const next = tabs[(to + tabs.length) % tabs.length];
+      selectTab(next.id);
+      next.focus();
+    });
   }
 }
 
@@ -112,6 +125,7 @@ function selectTab(id) {
   for (const tab of document.querySelectorAll(".tab")) {
     const on = tab.id === id;
     tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1; // one tab stop for the tab list
     document.getElementById(tab.getAttribute("aria-controls")).hidden = !on;
   }
 }
@@ -354,11 +368,12 @@ function renderWorklist(result) {
 }
 
 function renderClean(result) {
-  const clean = result.claims.filter((c) => c.findings.length === 0).map((c) => c.id);
+  // The claims the summary counts as clean: no error or warning (info findings allowed).
+  const clean = result.claims.filter((c) => c.status === "clean").map((c) => c.id);
   const box = $("#clean");
   box.hidden = clean.length === 0;
   box.replaceChildren(
-    el("h3", null, `${clean.length} claim(s) without findings`),
+    el("h3", null, `${clean.length} clean claim(s): no errors or warnings`),
     el("span", "mono", clean.join(", ")),
   );
 }
@@ -406,7 +421,17 @@ function applyFilter() {
     tr.querySelector(".claim-label").hidden = !first;
     lastClaim = tr.dataset.claim;
   }
-  $("#no-findings").hidden = shown > 0;
+  const total = document.querySelectorAll("#worklist tbody tr").length;
+  const empty = $("#no-findings");
+  empty.hidden = shown > 0;
+  // Say why the list is empty: a filter, no findings at all, or no claim read.
+  const checked = state.result ? state.result.claims.length : 0;
+  empty.textContent =
+    total > 0
+      ? "No findings match the filter."
+      : checked > 0
+        ? "No findings: every claim passed every selected rule."
+        : "No claims were checked: the input was rejected (see below).";
 }
 
 async function download(format) {
