@@ -26,7 +26,9 @@ def maybe_ten_digits(_ctx: RuleContext | None = None) -> pl.Expr:
     severity=Severity.ERROR,
     carc="CO-16",
     rarc=("M119",),
-    fix=Applicability.UNSAFE,
+    # rules.md R-NDC-2: the scrubber must not guess the padding; only an NDC directory
+    # settles it. The crosswalk's one candidate is shown, never applied.
+    fix=Applicability.DISPLAY_ONLY,
     requires=("ndc_hcpcs",),
     inputs=(c.NDC,),
     source="FDA NDC layouts; CMS ASP NDC-HCPCS crosswalk; rules.md R-NDC-2 (NDC_AMBIGUOUS_10_DIGIT)",
@@ -56,11 +58,11 @@ def ndc_ambiguous_ten_digits(ctx: RuleContext) -> Finding:
     Use instead: 68992307503 (Envarsus XR 0.75 mg, 30 tablets; printed 68992-3075-3).
 
     ## Fix
-    Unsafe, and only when exactly one of the three candidates is on the crosswalk
-    under the billed code: ``ndc`` is set to it and the message says that this is how
-    it was chosen. The crosswalk lists Part B drug NDCs, not every marketed NDC, so a
-    match makes the candidate likely, not certain; with no match or several matches
-    there is no fix.
+    Display only, and only when exactly one of the three candidates is on the crosswalk
+    under the billed code: that candidate, for the biller to check against the package.
+    It is never applied, even with `--unsafe-fixes`: rules.md R-NDC-2 forbids guessing
+    the padding, and the crosswalk lists Part B drug NDCs, not every marketed NDC (only
+    an NDC directory settles it). With no match or several matches there is no fix.
 
     ## Options
     None.
