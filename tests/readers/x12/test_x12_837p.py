@@ -252,7 +252,9 @@ def test_multiple_interchanges_in_one_file(fixtures_dir: Path) -> None:
     b = (fixtures_dir / HOME_INFUSION).read_bytes()
     c = (fixtures_dir / "lfhx12__demo.drug.example10.3.837").read_bytes()
     batch = read_x12(io.BytesIO(a + b + c), "three")
-    assert batch.rejected.height == 0 and batch.warnings.height == 0
+    assert batch.rejected.height == 0
+    # the copies (and samples from one generator) share sender, receiver and ISA13
+    assert batch.warnings["reason"].str.contains("repeats the interchange").all()
     assert batch.claims["implementation_guide"].to_list() == [
         "005010X222A1",
         "005010X222A1",
@@ -272,7 +274,9 @@ def test_separators_differing_between_interchanges(fixtures_dir: Path) -> None:
     # ISA keeps its fixed width: element "|", repetition "{", component "^", terminator LF.
     piped = star.replace(b"*", b"|").replace(b">", b"{").replace(b":", b"^").replace(b"~", b"\n")
     batch = read_x12(io.BytesIO(star + piped + star), "mixed")
-    assert batch.rejected.height == 0 and batch.warnings.height == 0
+    assert batch.rejected.height == 0
+    # the copies (and samples from one generator) share sender, receiver and ISA13
+    assert batch.warnings["reason"].str.contains("repeats the interchange").all()
     claims = batch.claims.drop("claim_key", "seg_ordinal")
     assert claims.height == 3 and claims.unique().height == 1
     lines = batch.lines.drop("claim_key", "seg_ordinal").sort("line_no")
@@ -302,3 +306,11 @@ def test_several_groups_and_transactions_in_one_interchange(fixtures_dir: Path) 
     assert read_x12(wrong, "x").warnings["reason"].to_list() == [
         "GE01 says 3 transaction sets but group GS '2' has 2"
     ]
+
+
+def test_the_same_interchange_twice_is_read_with_a_warning(fixtures_dir: Path) -> None:
+    data = (fixtures_dir / "lfhx12__demo.drug.example10.3.837").read_bytes()
+    batch = read_x12(io.BytesIO(data + data), "twice")
+    assert batch.claims.height == 2 and batch.rejected.height == 0
+    (reason,) = batch.warnings["reason"].to_list()
+    assert reason.startswith("interchange control number ISA13 '000000907' from the same sender")

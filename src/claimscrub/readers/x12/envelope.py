@@ -78,6 +78,8 @@ class EnvelopeTracker:
     _isa: _Interchange | None = None
     _gs: _Group | None = None
     _st: Transaction | None = None
+    # (sender, receiver, ISA13) -> the first ISA ordinal: how a receiver spots a duplicate
+    _isa_seen: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     # --- events ------------------------------------------------------------------
     def start_interchange(
@@ -99,7 +101,21 @@ class EnvelopeTracker:
                     "read by its delimiters, but a receiver may reject the interchange (TA1)",
                 )
             )
-        self._isa = _Interchange(ordinal, _el(elements, 13))
+        control = _el(elements, 13)
+        key = (_el(elements, 6).strip(), _el(elements, 8).strip(), control)
+        if key in self._isa_seen:
+            # The same interchange sent twice (files joined with `cat`, a resubmission):
+            # the claims are read, DUP rules compare them, and a receiver refuses the copy.
+            self.issues.append(
+                EnvelopeIssue(
+                    ordinal,
+                    f"interchange control number ISA13 {control!r} from the same sender to "
+                    f"the same receiver repeats the interchange at segment {self._isa_seen[key]}; "
+                    "a receiver rejects a duplicate interchange (TA1)",
+                )
+            )
+        self._isa_seen.setdefault(key, ordinal)
+        self._isa = _Interchange(ordinal, control)
 
     def segment(self, ordinal: int, seg_id: str, elements: list[str]) -> None:
         """Feed one envelope segment (ISA is fed through :meth:`start_interchange`)."""
