@@ -64,9 +64,19 @@ class Finding(_Open):
     message: str
     carc: str | None
     rarc: list[str]
+    hcpcs: str | None = Field(None, description="The line's HCPCS code (null on a claim finding).")
+    charge: float | None = Field(
+        None, description="The line's charge, or the claim's total on a claim finding."
+    )
+    payer: dict[str, Any] | None = Field(
+        None, description="The claim's payer: type, id and name, as the claim gives them."
+    )
     fix: dict[str, Any] | None = Field(None, description="Corrected field values, when known.")
     fix_title: str | None = None
-    applicability: str | None = None
+    applicability: str | None = Field(
+        None,
+        description="safe | unsafe | display-only: whether --fix, --unsafe-fixes or a person applies the fix",
+    )
     source: str
     location: Location
 
