@@ -130,6 +130,9 @@ def test_known_query_parameters_still_pass(api, example_837) -> None:
     )
     assert api.get("/v1/codes/J7507?on=2026-03-01").status_code == 200
     assert api.get("/healthz").status_code == 200
+    # the page and the health check take any query string (tracking links, cache-busters)
+    assert api.get("/healthz?_=1700000000").status_code == 200
+    assert api.get("/?utm_source=mail").status_code == 200
 
 
 def test_head_answers_the_page_and_the_health_check(api) -> None:

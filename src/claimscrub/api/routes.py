@@ -146,9 +146,11 @@ async def _read_body(request: Request, source: str | None) -> tuple[bytes, str, 
 async def _known_query_parameters(request: Request) -> None:
     """Refuse a query parameter the route does not take (``as-of`` for ``as_of``): ignored,
     it would check with defaults the client did not ask for. Names, not values, are said."""
+    # Only the API's own endpoints: the page and the health check take any query string
+    # (a link's tracking parameters, a monitor's cache-buster).
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
-    if dependant is None:
+    if dependant is None or not request.url.path.startswith("/v1/"):
         return
     allowed = {param.alias for param in dependant.query_params}
     unknown = sorted(set(request.query_params) - allowed)

@@ -52,7 +52,9 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
     Unsafe: Q0512 (same units) when an earlier first fee is in the period and the claim
     has a prescription that no fee on it pays yet (another Q0510 or Q0511 on the claim
     pays one, each Q0512 unit one); without one the line is not billable, which the
-    message says, and there is no fix. Otherwise, for extra units only, 1 unit of Q0511
+    message says, and there is no fix. When the claim already has a Q0512 line, the
+    message asks to count the prescription there (a second Q0512 line would be a
+    duplicate line), and there is no fix either. Otherwise, for extra units only, 1 unit of Q0511
     (add the further prescriptions as Q0512).
 
     ## Options
@@ -143,6 +145,9 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
     ).fill_null(0)
     room = (pl.col("_n_rx").fill_null(0) - covered) >= pl.col(c.UNITS).round(0)
     no_room = repeated & ~room.fill_null(False)
+    # With a Q0512 line on the claim already, the fee belongs in its units: a second
+    # Q0512 line would be a duplicate line (DUP001). Neither edit is a field fix.
+    has_additional = pl.col("_extra_units").fill_null(0) > 0
     why = (
         pl.when(no_room)
         .then(
@@ -152,18 +157,27 @@ def first_prescription_supply_fee_repeated(ctx: RuleContext) -> Finding:
                 pl.lit(additional),
             )
         )
+        .when(repeated & has_additional)
+        .then(
+            pl.format(
+                "{}; count this prescription in the claim's {} line and remove this one",
+                why,
+                pl.lit(additional),
+            )
+        )
         .otherwise(why)
     )
+    converts = repeated & ~no_room & ~has_additional
     return Finding(
         rows=lines.with_columns(why.alias("_why"), title.alias("_title")),
         violated=repeated | too_many,
         message="{hcpcs} on {dos_from}: {_why}",
         fix={
-            "hcpcs": pl.when(repeated & ~no_room)
+            "hcpcs": pl.when(converts)
             .then(pl.lit(additional))
             .when(~repeated)
             .then(pl.col(c.HCPCS)),
-            "units": pl.when(repeated & ~no_room)
+            "units": pl.when(converts)
             .then(pl.col(c.UNITS).round(0).cast(pl.Int64))
             .when(~repeated)
             .then(pl.col(b.FEE_MAX_UNITS)),
