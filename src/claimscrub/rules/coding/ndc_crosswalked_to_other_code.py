@@ -6,7 +6,9 @@ import polars as pl
 
 from claimscrub.diagnostics import Applicability, Severity
 from claimscrub.model import columns as c
+from claimscrub.refdata import curated
 from claimscrub.rules.coding.product import (
+    crosswalk_predates_billed_code,
     product_lines,
     product_table,
     route_differs,
@@ -49,10 +51,13 @@ def ndc_crosswalked_to_other_code(ctx: RuleContext) -> Finding:
     FDA labels warn against substituting the products, and the billing units differ
     (J7507 1 mg, J7503 0.25 mg, J7508 0.1 mg).
 
-    A billed code that HCPCS added after the crosswalk release used had ended is not
-    judged: on a date no bundled release covers, the nearest release cannot list the NDC
-    under a newer code (CellCept oral suspension on J7528, added 2026-01-01, against the
-    2025-Q4 release that lists it under J7517; COD010 covers the other direction).
+    A billed code that HCPCS added after the crosswalk release used had ended is said so
+    in the message: on a date no bundled release covers, the nearest release cannot list
+    the NDC under a newer code. Where the newer code is the curated code for the drug's
+    liquid form and the line is a liquid (NDC quantity in mL), the line is right and not
+    reported (CellCept oral suspension in mL on J7528, added 2026-01-01, which the 2025-Q4
+    release lists under J7517; COD010 reports the reverse). Capsules, other drugs or
+    other codes on the newer code are still reported.
 
     When the billed code's route differs from the product's (an oral product on a
     parenteral code, as in the seed article's "oral tacrolimus on J7504"), COD004
@@ -96,14 +101,42 @@ def ndc_crosswalked_to_other_code(ctx: RuleContext) -> Finding:
     - Astagraf XL label, "not interchangeable or substitutable":
       https://medlibrary.org/lib/rx/meds/astagraf-xl/
     """
+    # The liquid of a drug billed on the code HCPCS added for its liquid form after the
+    # crosswalk release used (CellCept suspension in mL on J7528 in 2026, listed under J7517
+    # in 2025-Q4) is right: the release cannot know the code (COD010 reports the reverse).
+    pairs = (
+        curated.liquid_form_codes()
+        .lazy()
+        .select(
+            pl.col("hcpcs").alias(c.HCPCS),
+            pl.col("instead_of").alias("_cand"),
+            pl.lit(True).alias("_newer_liquid_code"),
+        )
+    )
+    unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
+    rows = (
+        product_lines(ctx, product_table(ctx).filter(wrong_code_for_product() & ~route_differs()))
+        .join(pairs, on=[c.HCPCS, "_cand"], how="left", maintain_order="left")
+        .filter(
+            ~(
+                crosswalk_predates_billed_code()
+                & pl.col("_newer_liquid_code").fill_null(False)
+                & (unit == "ML").fill_null(False)
+            )
+        )
+        .with_columns(
+            pl.when(crosswalk_predates_billed_code())
+            .then(pl.format("; {} was added on {}, after that release", c.HCPCS, "_billed_added"))
+            .otherwise(pl.lit(""))
+            .alias("_newer_note")
+        )
+    )
     return Finding(
-        rows=product_lines(
-            ctx, product_table(ctx).filter(wrong_code_for_product() & ~route_differs())
-        ),
+        rows=rows,
         violated=pl.lit(True),
         message=(
             "NDC {_ndc_print} ({_xw_product}) is crosswalked to {_cands_text}, not {hcpcs} "
-            "[{_xw_note}]{_cand_units_note}"
+            "[{_xw_note}{_newer_note}]{_cand_units_note}"
         ),
         fix={"hcpcs": pl.col("_cand"), "units": pl.col("_cand_units")},
         fix_title="Bill {_cand} with {_cand_units|unit}",

@@ -345,11 +345,9 @@ def crosswalk_predates_billed_code() -> pl.Expr:
 
 
 def wrong_code_for_product() -> pl.Expr:
-    """The NDC is on the crosswalk, not under the billed (known, specific) code, and the
-    crosswalk release is not older than the billed code."""
+    """The NDC is on the crosswalk, not under the billed (known, specific) code."""
     return (
         pl.col("_billed_status").is_in(_KNOWN).fill_null(False)
-        & ~crosswalk_predates_billed_code()
         & ~pl.col("_billed_noc").fill_null(True)
         & pl.col("_xw_on")
         & ~pl.col("_xw_billed_listed")
