@@ -81,7 +81,10 @@ def output_lines(outputs: Sequence[FixedOutput]) -> list[str]:
     text = []
     for out in outputs:
         if out.written:
-            text.append(f"Wrote {out.path} ({out.claims} claims, {out.lines} lines, {out.format}).")
+            text.append(
+                f"Wrote {out.path} ({counted(out.claims, 'claim')}, "
+                f"{counted(out.lines, 'line')}, {out.format})."
+            )
         else:
             text.append(f"Not written: {out.path}: {out.reason}")
         text += [f"note: {note}" for note in out.notes]

@@ -118,7 +118,8 @@ def modifier_not_valid_on_date_of_service(ctx: RuleContext) -> Finding:
             .then(pl.format("is valid only from {}", pl.col("_added")))
             .otherwise(
                 pl.format(
-                    "is not written as HCPCS lists it ({}); X12 code values are case-sensitive",
+                    "is not written as HCPCS lists it ({}); payers read modifier codes "
+                    "case-sensitively (X12 SV101-3..6)",
                     pl.col("_mod"),
                 )
             )
