@@ -23,7 +23,7 @@ class), ``injected_dme_mue_zero`` (injected with a DME-supplier MUE of 0);
 supporting diagnoses); ``off_label_diagnosis_sets`` (curated off-label uses);
 ``strength_code_group`` (one of a drug's codes that differ only in strength);
 ``older_code_of_liquid_form`` (a newer code takes the drug's oral liquids, valid on the
-date); ``drug_betos``; ``has_unit`` / ``unit_mass``.
+date); ``liquid_form_code`` (that newer code); ``drug_betos``; ``has_unit`` / ``unit_mass``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ TRAITS = (
     "off_label_diagnosis_sets",
     "strength_code_group",
     "older_code_of_liquid_form",
+    "liquid_form_code",
     "drug_betos",
     "has_unit",
     "unit_mass",
@@ -212,6 +213,8 @@ def code_traits(
         add("off_label_diagnosis_sets")
     if code in curated.strength_code_groups().get_column("hcpcs").to_list():
         add("strength_code_group")
+    if code in curated.liquid_form_codes().get_column("hcpcs").to_list():
+        add("liquid_form_code")
     liquid = curated.liquid_form_codes().filter(pl.col("instead_of") == code)["hcpcs"]
     if liquid.len():
         probe_liquid = pl.LazyFrame(

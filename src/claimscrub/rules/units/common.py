@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from claimscrub.model import columns as c
-from claimscrub.refdata.curated import single_dose_containers
+from claimscrub.refdata.curated import liquid_form_codes, single_dose_containers
 from claimscrub.rules.batch import batch_shared, lines_with, rows_of
 from claimscrub.rules.modifier_terms import has_modifier as has_modifier
 from claimscrub.rules.querying import collect
@@ -239,7 +239,8 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
     ``_xw_upi`` (units per item, Float64 for messages), ``_xw_check``; the exact units per
     item as the fraction ``_upi_num / _upi_den`` (Int128); ``_ndc_on_code`` (the NDC is
     listed under the billed code) and ``_ndc_other_code`` (listed, but only under other
-    codes: a code-to-product mismatch, which COD003 / COD004 report).
+    codes: a code-to-product mismatch, which COD003 / COD004 report); ``_xw_older`` (the
+    row is the older code's, for a curated liquid-form code the release predates).
     """
     # One lookup on the NDC alone (an NDC may be listed under up to three codes), then
     # one row per line again: the billed code's row when listed, else a row of nulls.
@@ -259,16 +260,27 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
             "units_check": "_xw_check",
         },
     )
+    # A curated liquid-form code newer than the crosswalk release (J7528 from 2026) finds
+    # its liquid under the code it replaced (J7517 on 2025-Q4): that row is read, its units
+    # per mL converted by the two codes' units (see _via_older_code).
+    older = dict(liquid_form_codes().select("hcpcs", "instead_of").iter_rows())
+    lines = lines.with_columns(
+        pl.col(c.HCPCS)
+        .replace_strict(older, default=None, return_dtype=pl.String)
+        .alias("_xw_older")
+    )
     match = (pl.col("_xw_code") == pl.col(c.HCPCS)).fill_null(False)
+    via_older = (pl.col("_xw_code") == pl.col("_xw_older")).fill_null(False)
     lines = (
         lines.with_columns(
             _ndc_listed=pl.col("_xw_code").is_not_null().any().over("_xw_row"),
             _xw_match=match,
+            _xw_rank=match.cast(pl.Int8) * 2 + via_older.cast(pl.Int8),
         )
-        .sort("_xw_row", "_xw_match", descending=[False, True], maintain_order=True)
+        .sort("_xw_row", "_xw_rank", descending=[False, True], maintain_order=True)
         .unique("_xw_row", keep="first", maintain_order=True)
         .with_columns(
-            pl.when(pl.col("_xw_match")).then(pl.col(name)).alias(name)
+            pl.when(pl.col("_xw_rank") > 0).then(pl.col(name)).alias(name)
             for name in (
                 "_xw_size",
                 "_xw_qty",
@@ -278,8 +290,10 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
                 "_xw_check",
             )
         )
-        .drop("_xw_row", "_xw_code")
+        .with_columns(pl.when(pl.col("_xw_rank") == 1).then(pl.col("_xw_older")).alias("_xw_older"))
+        .drop("_xw_row", "_xw_code", "_xw_rank")
     )
+    lines = _via_older_code(ctx, lines)
     usable = pl.all_horizontal(
         positive(pl.col(name))
         for name in ("_xw_size", "_xw_qty", "_xw_item_units", "_xw_ndc_units")
@@ -292,11 +306,70 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("_xw_qty"),
         pl.col("_xw_check"),
     )
+    # Read under the older code: units per item x older unit / billed unit, exactly.
+    older = pl.col("_xw_older").is_not_null()
+    upi_num = pl.when(older).then(upi_num * pl.col("_older_base")).otherwise(upi_num)
+    upi_den = pl.when(older).then(upi_den * pl.col("_billed_base")).otherwise(upi_den)
     return lines.with_columns(
         _ndc_on_code=on_code.fill_null(False),
-        _ndc_other_code=(pl.col("_ndc_listed").fill_null(False) & ~pl.col("_xw_match")),
+        _ndc_other_code=(pl.col("_ndc_listed").fill_null(False) & ~pl.col("_xw_match") & ~older),
         _upi_num=pl.when(on_code).then(upi_num),
         _upi_den=pl.when(on_code).then(upi_den),
+        _xw_upi=pl.when(older)
+        .then(pl.col("_xw_upi") * ratio(pl.col("_older_base"), pl.col("_billed_base")))
+        .otherwise(pl.col("_xw_upi")),
+    ).drop("_older_base", "_billed_base")
+
+
+def _via_older_code(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``_older_base`` and ``_billed_base`` (each code's unit in its dimension's base,
+    scaled) on lines whose crosswalk row is the older code's (``_xw_older`` set); null
+    elsewhere, and null when either unit is missing or of another dimension (no row)."""
+    pairs = (
+        lines.filter(pl.col("_xw_older").is_not_null())
+        .select(c.HCPCS, "_xw_older", c.DOS_FROM)
+        .unique()
+    )
+
+    def base(code: str, name: str) -> pl.LazyFrame:
+        looked = ctx.refdata.lookup(
+            pairs.select(pl.col(code).alias("_unit_of"), c.DOS_FROM).unique(),
+            "hcpcs",
+            on={"_unit_of": "hcpcs_code"},
+            as_of=c.DOS_FROM,
+            columns={"unit_amount": "_amount", "unit_uom": "_uom"},
+        )
+        return looked.select(
+            pl.col("_unit_of").alias(code),
+            c.DOS_FROM,
+            amount_base(pl.col("_amount").cast(pl.Float64, strict=False), pl.col("_uom")).alias(
+                name
+            ),
+            amount_dimension(pl.col("_uom")).alias(f"{name}_dim"),
+        )
+
+    bases = (
+        pairs.join(base(c.HCPCS, "_billed_base"), on=[c.HCPCS, c.DOS_FROM], how="left")
+        .join(base("_xw_older", "_older_base"), on=["_xw_older", c.DOS_FROM], how="left")
+        .filter(pl.col("_billed_base_dim") == pl.col("_older_base_dim"))
+        .select(c.HCPCS, "_xw_older", c.DOS_FROM, "_billed_base", "_older_base")
+    )
+    joined = lines.join(
+        bases, on=[c.HCPCS, "_xw_older", c.DOS_FROM], how="left", maintain_order="left"
+    )
+    # Without both units the older row cannot be converted: it is not used.
+    unusable = pl.col("_xw_older").is_not_null() & pl.col("_older_base").is_null()
+    return joined.with_columns(
+        pl.when(unusable).then(None).otherwise(pl.col(name)).alias(name)
+        for name in (
+            "_xw_size",
+            "_xw_qty",
+            "_xw_item_units",
+            "_xw_ndc_units",
+            "_xw_upi",
+            "_xw_check",
+            "_xw_older",
+        )
     )
 
 
