@@ -264,6 +264,9 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
     # its liquid under the code it replaced (J7517 on 2025-Q4): that row is read, its units
     # per mL converted by the two codes' units (see _via_older_code).
     older = dict(liquid_form_codes().select("hcpcs", "instead_of").iter_rows())
+    batch = getattr(ctx.refdata, "lines", None)  # the engine's batch, in memory
+    if isinstance(batch, pl.DataFrame) and not batch[c.HCPCS].is_in(list(older)).any():
+        older = {}  # no such code in the batch: no lookups for it (a claim's latency)
     lines = lines.with_columns(
         pl.col(c.HCPCS)
         .replace_strict(older, default=None, return_dtype=pl.String)
@@ -293,7 +296,7 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(pl.when(pl.col("_xw_rank") == 1).then(pl.col("_xw_older")).alias("_xw_older"))
         .drop("_xw_row", "_xw_code", "_xw_rank")
     )
-    lines = _via_older_code(ctx, lines)
+    lines = _via_older_code(ctx, lines, bool(older))
     usable = pl.all_horizontal(
         positive(pl.col(name))
         for name in ("_xw_size", "_xw_qty", "_xw_item_units", "_xw_ndc_units")
@@ -321,10 +324,15 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("_older_base", "_billed_base")
 
 
-def _via_older_code(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
+def _via_older_code(ctx: RuleContext, lines: pl.LazyFrame, older_codes: bool) -> pl.LazyFrame:
     """``_older_base`` and ``_billed_base`` (each code's unit in its dimension's base,
     scaled) on lines whose crosswalk row is the older code's (``_xw_older`` set); null
     elsewhere, and null when either unit is missing or of another dimension (no row)."""
+    if not older_codes:
+        return lines.with_columns(
+            pl.lit(None, pl.Int128).alias("_older_base"),
+            pl.lit(None, pl.Int128).alias("_billed_base"),
+        )
     pairs = (
         lines.filter(pl.col("_xw_older").is_not_null())
         .select(c.HCPCS, "_xw_older", c.DOS_FROM)
