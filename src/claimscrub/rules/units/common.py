@@ -310,15 +310,17 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("_xw_check"),
     )
     # Read under the older code: units per item x older unit / billed unit, exactly.
-    older = pl.col("_xw_older").is_not_null()
-    upi_num = pl.when(older).then(upi_num * pl.col("_older_base")).otherwise(upi_num)
-    upi_den = pl.when(older).then(upi_den * pl.col("_billed_base")).otherwise(upi_den)
+    older_row = pl.col("_xw_older").is_not_null()
+    upi_num = pl.when(older_row).then(upi_num * pl.col("_older_base")).otherwise(upi_num)
+    upi_den = pl.when(older_row).then(upi_den * pl.col("_billed_base")).otherwise(upi_den)
     return lines.with_columns(
         _ndc_on_code=on_code.fill_null(False),
-        _ndc_other_code=(pl.col("_ndc_listed").fill_null(False) & ~pl.col("_xw_match") & ~older),
+        _ndc_other_code=(
+            pl.col("_ndc_listed").fill_null(False) & ~pl.col("_xw_match") & ~older_row
+        ),
         _upi_num=pl.when(on_code).then(upi_num),
         _upi_den=pl.when(on_code).then(upi_den),
-        _xw_upi=pl.when(older)
+        _xw_upi=pl.when(older_row)
         .then(pl.col("_xw_upi") * ratio(pl.col("_older_base"), pl.col("_billed_base")))
         .otherwise(pl.col("_xw_upi")),
     ).drop("_older_base", "_billed_base")
