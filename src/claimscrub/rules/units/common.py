@@ -232,6 +232,10 @@ def with_code_facts(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+# The columns :func:`with_crosswalk` takes from the line's crosswalk row.
+_XW_ROW = ("_xw_size", "_xw_qty", "_xw_item_units", "_xw_ndc_units", "_xw_upi", "_xw_check")
+
+
 def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
     """Add the crosswalk row of the line's NDC under the billed code, in force on the DOS.
 
@@ -283,15 +287,7 @@ def with_crosswalk(ctx: RuleContext, lines: pl.LazyFrame) -> pl.LazyFrame:
         .sort("_xw_row", "_xw_rank", descending=[False, True], maintain_order=True)
         .unique("_xw_row", keep="first", maintain_order=True)
         .with_columns(
-            pl.when(pl.col("_xw_rank") > 0).then(pl.col(name)).alias(name)
-            for name in (
-                "_xw_size",
-                "_xw_qty",
-                "_xw_item_units",
-                "_xw_ndc_units",
-                "_xw_upi",
-                "_xw_check",
-            )
+            pl.when(pl.col("_xw_rank") > 0).then(pl.col(name)).alias(name) for name in _XW_ROW
         )
         .with_columns(pl.when(pl.col("_xw_rank") == 1).then(pl.col("_xw_older")).alias("_xw_older"))
         .drop("_xw_row", "_xw_code", "_xw_rank")
@@ -371,15 +367,7 @@ def _via_older_code(ctx: RuleContext, lines: pl.LazyFrame, older_codes: bool) ->
     unusable = pl.col("_xw_older").is_not_null() & pl.col("_older_base").is_null()
     return joined.with_columns(
         pl.when(unusable).then(None).otherwise(pl.col(name)).alias(name)
-        for name in (
-            "_xw_size",
-            "_xw_qty",
-            "_xw_item_units",
-            "_xw_ndc_units",
-            "_xw_upi",
-            "_xw_check",
-            "_xw_older",
-        )
+        for name in (*_XW_ROW, "_xw_older")
     )
 
 
