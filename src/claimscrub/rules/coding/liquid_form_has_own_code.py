@@ -18,8 +18,10 @@ from claimscrub.rules.units.common import (
     counted_text,
     items_reading,
     line_facts,
+    ndc_unit,
     number_text,
     positive,
+    ratio,
     scaled,
 )
 
@@ -28,7 +30,7 @@ def older_code_of_a_liquid_form(_ctx: RuleContext | None = None) -> pl.Expr:
     """The line bills a code that a curated liquid-form code replaces for liquids, with
     its NDC quantity in mL: the rule's ``applies_when``."""
     older = curated.liquid_form_codes().get_column("instead_of").to_list()
-    unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
+    unit = ndc_unit()
     return pl.col(c.HCPCS).is_in(older) & (unit == "ML")
 
 
@@ -103,7 +105,7 @@ def liquid_form_has_own_code(ctx: RuleContext) -> Finding:
         .join(pairs, on=c.HCPCS, how="inner")
     )
     lines = with_code_facts(ctx, lines, "_lq_code", c.DOS_FROM, "_lq_", crosswalk=False)
-    unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
+    unit = ndc_unit()
     measured = items_reading(unit, pl.col("_xw_size"), pl.col("_xw_qty"), pl.lit(True)) == "ML"
     liquid_base = amount_base(
         pl.col("_lq_unit_amount").cast(pl.Float64, strict=False), pl.col("_lq_unit_uom")
@@ -122,7 +124,7 @@ def liquid_form_has_own_code(ctx: RuleContext) -> Finding:
     units = pl.when(convertible).then(
         ceil_div(numerator, denominator).clip(lower_bound=1).cast(pl.Int64, strict=False)
     )
-    per_ml = pl.col("_upi_num").cast(pl.Float64) / pl.col("_upi_den").cast(pl.Float64)
+    per_ml = ratio(pl.col("_upi_num"), pl.col("_upi_den"))
     lines = lines.with_columns(units.alias("_lq_units")).with_columns(
         pl.when(pl.col("_lq_units").is_not_null())
         .then(

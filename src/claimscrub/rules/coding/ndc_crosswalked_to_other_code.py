@@ -17,6 +17,7 @@ from claimscrub.rules.coding.product import (
 from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.registry import rule
+from claimscrub.rules.units.common import ndc_unit
 
 
 @rule(
@@ -113,7 +114,7 @@ def ndc_crosswalked_to_other_code(ctx: RuleContext) -> Finding:
             pl.lit(True).alias("_newer_liquid_code"),
         )
     )
-    unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
+    unit = ndc_unit()
     rows = (
         product_lines(ctx, product_table(ctx).filter(wrong_code_for_product() & ~route_differs()))
         .join(pairs, on=[c.HCPCS, "_cand"], how="left", maintain_order="left")

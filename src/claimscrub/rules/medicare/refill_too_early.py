@@ -11,6 +11,7 @@ from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.medicare import _benefit as b
 from claimscrub.rules.registry import rule
+from claimscrub.rules.units.common import ndc11
 
 
 @rule(
@@ -98,7 +99,7 @@ def refill_too_early(ctx: RuleContext) -> Finding:
         .group_by(KEY_ROW, pl.col(c.DOS_FROM).alias("_prev_dos"))
         .agg(
             pl.col(c.DAYS_SUPPLY).max().cast(pl.Int64).alias("_prev_days"),
-            _ndc_digits(pl.col(c.NDC)).sort_by(c.DAYS_SUPPLY).last().alias("_prev_ndc"),
+            ndc11(pl.col(c.NDC)).sort_by(c.DAYS_SUPPLY).last().alias("_prev_ndc"),
         )
         .sort("_prev_dos")
     )
@@ -120,12 +121,9 @@ def refill_too_early(ctx: RuleContext) -> Finding:
         (runout - pl.duration(days=window)).alias("_earliest"),
     )
     # Another product of the same code (a new strength or maker) may be a dose change on a
-    # new order rather than an early refill: said, not excused (NDCs compared as 11 digits).
-    other_product = (
-        (pl.col("_prev_ndc") != _ndc_digits(pl.col(c.NDC)))
-        & (pl.col("_prev_ndc").str.len_chars() == NDC11_DIGITS)
-        & (_ndc_digits(pl.col(c.NDC)).str.len_chars() == NDC11_DIGITS)
-    ).fill_null(False)
+    # new order rather than an early refill: said, not excused (NDCs compared as 11 digits,
+    # read as every units rule reads them; one that cannot be read is not compared).
+    other_product = (pl.col("_prev_ndc") != ndc11(pl.col(c.NDC))).fill_null(False)
     joined = joined.with_columns(
         pl.when(other_product)
         .then(
@@ -148,11 +146,3 @@ def refill_too_early(ctx: RuleContext) -> Finding:
         fix={"service_date": pl.col("_earliest")},
         fix_title="Ship the refill on or after {_earliest}",
     )
-
-
-NDC11_DIGITS = 11
-
-
-def _ndc_digits(ndc: pl.Expr) -> pl.Expr:
-    """The NDC's digits (hyphens and spaces dropped); compared only when there are 11."""
-    return ndc.str.replace_all(r"[^0-9]", "")

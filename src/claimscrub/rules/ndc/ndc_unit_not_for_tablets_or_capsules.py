@@ -11,7 +11,7 @@ from claimscrub.rules.context import RuleContext
 from claimscrub.rules.finding import Finding
 from claimscrub.rules.ndc.normalise import is_blank
 from claimscrub.rules.registry import rule
-from claimscrub.rules.units.common import line_facts
+from claimscrub.rules.units.common import line_facts, ndc_unit
 
 # Units that measure a liquid, a powder or an activity, never a count of tablets.
 _NOT_COUNTS = ("ML", "GR", "F2")
@@ -19,7 +19,7 @@ _NOT_COUNTS = ("ML", "GR", "F2")
 
 def _solid_unit_wrong(_ctx: RuleContext | None = None) -> pl.Expr:
     """An NDC quantity in one of the units that never count tablets (``applies_when``)."""
-    unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
+    unit = ndc_unit()
     return ~is_blank(pl.col(c.NDC)) & unit.is_in(_NOT_COUNTS).fill_null(False)
 
 
@@ -81,7 +81,7 @@ def ndc_unit_not_for_tablets_or_capsules(ctx: RuleContext) -> Finding:
     solid = curated.oral_solid_codes()
     codes = solid.get_column("hcpcs").to_list()
     forms = solid.select(c.HCPCS, pl.col("form").alias("_form_text")).lazy()
-    unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
+    unit = ndc_unit()
     lines = (
         line_facts(ctx)
         .filter(pl.col(c.HCPCS).is_in(codes) & _solid_unit_wrong())

@@ -14,6 +14,7 @@ from claimscrub.rules.units.common import (
     SCALE,
     amount_text,
     ceil_div,
+    ndc_unit,
     number_text,
     positive,
     scaled,
@@ -83,9 +84,7 @@ def administered_and_discarded_exceed_containers(ctx: RuleContext) -> Finding:
     lines = with_container_amounts(ctx, bool(ctx.options.get("include_unverified_containers")))
     lines = with_crosswalk(ctx, lines)
     counted = (
-        pl.col("_ndc_on_code")
-        & positive(pl.col(c.NDC_QTY))
-        & (pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase() == "UN").fill_null(False)
+        pl.col("_ndc_on_code") & positive(pl.col(c.NDC_QTY)) & (ndc_unit() == "UN").fill_null(False)
     )
     # Containers' units in exact thousand-millionths: quantity x units per item x size.
     capacity_num = scaled(pl.col(c.NDC_QTY)) * pl.col("_upi_num") * scaled(pl.col("_xw_size"))

@@ -160,6 +160,11 @@ def billed_text() -> pl.Expr:
 
 
 # --- codes and amounts -------------------------------------------------------------------
+def ndc_unit() -> pl.Expr:
+    """The line's NDC unit of measure as the code list writes it: trimmed, upper case."""
+    return pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
+
+
 def ndc11(expr: pl.Expr) -> pl.Expr:
     """The 11-digit NDC of a submitted value, or null when it cannot be known.
 
@@ -338,20 +343,13 @@ def _via_older_code(ctx: RuleContext, lines: pl.LazyFrame, older_codes: bool) ->
     )
 
     def base(code: str, name: str) -> pl.LazyFrame:
-        looked = ctx.refdata.lookup(
-            pairs.select(pl.col(code).alias("_unit_of"), c.DOS_FROM).unique(),
-            "hcpcs",
-            on={"_unit_of": "hcpcs_code"},
-            as_of=c.DOS_FROM,
-            columns={"unit_amount": "_amount", "unit_uom": "_uom"},
-        )
-        return looked.select(
-            pl.col("_unit_of").alias(code),
+        # The code's unit in its dimension's base, as with_code_facts reads it.
+        codes = pairs.select(pl.col(code).alias(c.HCPCS), c.DOS_FROM).unique()
+        return with_code_facts(ctx, codes).select(
+            pl.col(c.HCPCS).alias(code),
             c.DOS_FROM,
-            amount_base(pl.col("_amount").cast(pl.Float64, strict=False), pl.col("_uom")).alias(
-                name
-            ),
-            amount_dimension(pl.col("_uom")).alias(f"{name}_dim"),
+            pl.col("_unit_base").alias(name),
+            pl.col("_unit_dim").alias(f"{name}_dim"),
         )
 
     bases = (
@@ -509,7 +507,7 @@ def _expected_units_steps() -> list[list[pl.Expr]]:
     ]
 
     # --- from the NDC quantity ------------------------------------------------------------
-    unit = pl.col(c.NDC_UNIT).str.strip_chars().str.to_uppercase()
+    unit = ndc_unit()
     size_one = pl.col("_xw_size") == 1
     oral = (pl.col("_route") == ORAL).fill_null(False)
     reading = pl.coalesce(
